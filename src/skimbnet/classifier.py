@@ -1,0 +1,794 @@
+"""BalancedNetClassifier: a skorch network classifier that learns rare classes."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from copy import deepcopy
+from numbers import Integral, Real
+from types import MappingProxyType
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
+from skorch.dataset import Dataset
+from skorch.utils import noop
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from torch.utils.data import DataLoader
+
+from .augmentation import check_augment
+from .callbacks import EpochProgressBar
+from .data import (
+    CLASS_WEIGHT_MODES,
+    check_class_weight_param,
+    class_weight_vector,
+    weighted_class_counts,
+)
+from .losses import LossStrategy, resolve_loss
+from .metrics import VALIDATION_METRICS, resolve_validation_metric
+from .modules import ACTIVATIONS, MLP
+from .resampling import check_resampler, resample_training_split
+from .sampling import SamplerStrategy, resolve_sampler
+
+#: parameters with these prefixes configure a component, as skorch's ``module__``
+COMPONENT_PREFIXES = ("module", "optimizer", "callbacks", "loss", "sampler", "resampler", "augment")
+_STRATEGY_PREFIXES = ("loss", "sampler", "resampler", "augment")
+
+#: the automatic validation split holds out this fraction of the training data ...
+AUTO_VALIDATION_FRACTION = 0.15
+#: ... when every class has at least this many rows (so the rarest class
+#: has about 3 validation rows and the score means something)
+AUTO_VALIDATION_MIN_CLASS_COUNT = 20
+
+#: rows per forward pass at prediction time (memory bound, not speed bound)
+PREDICT_CHUNK = 65536
+
+
+class BalancedNetClassifier(NeuralNetClassifier):
+    """A PyTorch network classifier whose imbalance handling is a set of parameters.
+
+    Built on skorch's :class:`~skorch.NeuralNetClassifier` and a scikit-learn
+    estimator in every respect (``clone``, ``Pipeline``, ``GridSearchCV``,
+    ``cross_validate``). The out-of-the-box model learns rare classes: it
+    weighs the loss by ``class_weight="balanced"``, scores a stratified
+    validation split by balanced accuracy each epoch, stops early on it and
+    restores the best epoch's weights.
+
+    Parameters
+    ----------
+    module : None, torch.nn.Module class or instance, default=None
+        The network. ``None`` builds an :class:`~skimbnet.modules.MLP` at fit
+        time with ``n_features_in_`` inputs and one logit per class. A class
+        is instantiated with the ``module__<name>`` parameters (and with
+        ``n_features``/``n_classes`` when its ``__init__`` takes them and they
+        are not given). An instance is copied, never trained in place.
+        The network must return one logit per class.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Hidden layer widths of the default MLP (ignored with ``module``).
+    activation : str, default="relu"
+        Activation of the default MLP: one of ``"relu"``, ``"gelu"``,
+        ``"tanh"``, ``"logistic"``, ``"elu"``, ``"leaky_relu"``, ``"silu"``.
+    dropout : float, default=0.0
+        Dropout probability of the default MLP.
+    loss : str or LossStrategy, default="ce"
+        The loss: an alias (see :func:`skimbnet.losses.available_losses`) or a
+        :class:`~skimbnet.losses.LossStrategy`; its hyper-parameters can be set
+        as ``loss__<name>`` (e.g. in a grid search).
+    class_weight : None, "balanced", "effective" or dict, default="balanced"
+        Per-class loss weights: ``"balanced"`` gives ``n / (K * n_j)``,
+        ``"effective"`` the effective-number weights of Cui et al. (2019),
+        a dict ``{label: weight}`` explicit ones (classes left out weigh 1).
+        The weights used are the fitted ``class_weight_``.
+    class_weight_beta : float, default=0.999
+        The ``beta`` of ``class_weight="effective"``.
+    sampler : str or SamplerStrategy, default="natural"
+        Which rows each epoch shows (see :mod:`skimbnet.sampling`).
+    resampler : imbalanced-learn sampler, default=None
+        Applied with ``fit_resample`` to the training split only (after the
+        validation split is taken), e.g. ``imblearn.over_sampling.SMOTE()``.
+    augment : Augmenter, default=None
+        Augmentation of training batches (see :mod:`skimbnet.augmentation`).
+    logit_adjustment : float or None, default=None
+        Post-hoc logit adjustment (Menon et al., 2021): at prediction time
+        subtract ``logit_adjustment * log(class_prior_)`` from the logits, so
+        a network trained for the natural class mix predicts for balanced
+        error. ``predict``, ``predict_proba`` and ``decision_function`` all
+        use the adjusted logits, so they stay consistent.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        Its parameters can be set as ``optimizer__<name>``.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=200
+        Most epochs to train (early stopping usually ends sooner).
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step; ``"auto"`` is ``n_train // 16`` clipped to
+        [32, 256], never more than the training rows (so tiny data sets train
+        on the full batch).
+    train_split : "auto", None or float, default="auto"
+        The internal stratified validation split that is scored each epoch
+        and drives early stopping. A float is the held-out fraction.
+        ``"auto"`` holds out 15% when every class has at least 20 rows and
+        uses no validation otherwise. ``None`` turns validation off (training
+        runs ``max_epochs`` epochs).
+    scoring : str or callable, default="balanced_accuracy"
+        Validation metric, greater is better: one of ``"balanced_accuracy"``,
+        ``"average_precision"``, ``"f1_macro"``, ``"roc_auc"``, ``"g_mean"``,
+        ``"accuracy"``, ``"neg_log_loss"``, or ``f(y_true, proba) -> float``
+        with ``y_true`` as class indices.
+    patience : int or None, default=20
+        Stop when the validation score has not improved for this many epochs
+        and restore the best epoch's weights; ``None`` never stops early.
+    standardize : "auto" or bool, default="auto"
+        Standardise features with the training split's (weighted) mean and
+        standard deviation. ``"auto"`` does it for the default MLP only.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the network and the tensors it sees.
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks, as in skorch.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+    verbose : int, default=0
+        1 prints skorch's table of epochs.
+    progress_bar : bool, default=False
+        Show a tqdm progress bar over the epochs.
+    device : str, default="cpu"
+        Torch device; the training tensors are moved to it once per fit.
+    random_state : int, RandomState or None, default=None
+        Seeds the split, the initial weights, the sampling and the dropout;
+        the same seed gives the same predictions on CPU. The global torch
+        random state is left as it was.
+    **kwargs
+        ``module__*``, ``optimizer__*``, ``callbacks__*``, ``loss__*``,
+        ``sampler__*``, ``resampler__*`` and ``augment__*`` parameters.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` was a DataFrame with string column names.
+    class_counts_ : ndarray of shape (n_classes,)
+        (Weighted) class counts of the training split the network learned from.
+    class_prior_ : ndarray of shape (n_classes,)
+        ``class_counts_`` normalised to sum to one.
+    class_weight_ : ndarray of shape (n_classes,)
+        The class weights applied in the loss, in ``classes_`` order.
+    module_, optimizer_, criterion_, history_ :
+        The trained network, its optimizer, the built loss and skorch's history.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skimbnet import BalancedNetClassifier
+    >>> X, y = make_classification(n_samples=600, weights=[0.95], random_state=0)
+    >>> clf = BalancedNetClassifier(max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.class_weight_.round(2)
+    array([0.53, 9.09])
+    """
+
+    # skorch keeps these on the instance; class-level defaults keep ``__init__``
+    # free of fitted state, as scikit-learn's estimator contract asks
+    initialized_ = False
+    history_ = None
+    virtual_params_ = MappingProxyType({})
+    # skorch components that this class replaces by its own data path
+    criterion = None
+    iterator_train = DataLoader
+    iterator_valid = DataLoader
+    dataset = Dataset
+    predict_nonlinearity = "auto"
+    compile = False
+    use_caching = "auto"
+    torch_load_kwargs = None
+
+    _parameter_constraints = {
+        "module": [None, HasMethods("forward"), callable],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "loss": [str, LossStrategy],
+        "class_weight": [None, dict, StrOptions(set(CLASS_WEIGHT_MODES))],
+        "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
+        "sampler": [str, SamplerStrategy],
+        "resampler": [None, HasMethods("fit_resample")],
+        "augment": "no_validation",
+        "logit_adjustment": [None, Interval(Real, 0, None, closed="left")],
+        "optimizer": [callable],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "train_split": [None, StrOptions({"auto"}), Interval(Real, 0, 1, closed="neither")],
+        "scoring": [StrOptions(set(VALIDATION_METRICS)), callable],
+        "patience": [None, Interval(Integral, 1, None, closed="left")],
+        "standardize": [StrOptions({"auto"}), "boolean"],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "callbacks": [None, list, StrOptions({"disable"})],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "progress_bar": ["boolean"],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        dropout=0.0,
+        loss="ce",
+        class_weight="balanced",
+        class_weight_beta=0.999,
+        sampler="natural",
+        resampler=None,
+        augment=None,
+        logit_adjustment=None,
+        optimizer=torch.optim.AdamW,
+        lr=1e-3,
+        max_epochs=200,
+        batch_size="auto",
+        train_split="auto",
+        scoring="balanced_accuracy",
+        patience=20,
+        standardize="auto",
+        dtype="float32",
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        progress_bar=False,
+        device="cpu",
+        random_state=None,
+        **kwargs,
+    ):
+        # skorch's __init__ is not called: it sets fitted state (history_,
+        # initialized_) that scikit-learn forbids in __init__
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.loss = loss
+        self.class_weight = class_weight
+        self.class_weight_beta = class_weight_beta
+        self.sampler = sampler
+        self.resampler = resampler
+        self.augment = augment
+        self.logit_adjustment = logit_adjustment
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.train_split = train_split
+        self.scoring = scoring
+        self.patience = patience
+        self.standardize = standardize
+        self.dtype = dtype
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.progress_bar = progress_bar
+        self.device = device
+        self.random_state = random_state
+        vars(self).update(kwargs)
+
+    # ------------------------------------------------------------------ params
+
+    @classmethod
+    def _init_param_names(cls):
+        signature = inspect.signature(cls.__init__)
+        return [
+            name
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+
+    def _get_param_names(self):
+        extra = sorted(k for k in vars(self) if "__" in k and not k.startswith("_"))
+        return self._init_param_names() + extra
+
+    @property
+    def _params_to_validate(self):
+        # skorch tracks this set on the instance; deriving it keeps __init__ clean
+        return {k for k in vars(self) if "__" in k and not k.startswith("_")}
+
+    def set_params(self, **params):
+        """Set parameters, including ``loss__*``/``sampler__*`` strategy ones."""
+        strategy = {
+            k: v for k, v in params.items() if "__" in k and k.split("__", 1)[0] in _STRATEGY_PREFIXES
+        }
+        for key, value in strategy.items():
+            setattr(self, key, value)
+        rest = {k: v for k, v in params.items() if k not in strategy}
+        if rest:
+            super().set_params(**rest)
+        return self
+
+    def _validate_params(self):
+        unexpected = [
+            k for k in sorted(self._params_to_validate) if k.split("__", 1)[0] not in COMPONENT_PREFIXES
+        ]
+        if unexpected:
+            raise ValueError(
+                f"__init__() got unexpected argument(s) {', '.join(unexpected)}; keyword "
+                f"arguments must start with one of {', '.join(p + '__' for p in COMPONENT_PREFIXES)}."
+            )
+
+    def _check_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: getattr(self, k) for k in self._init_param_names()},
+            caller_name=type(self).__name__,
+        )
+        self._validate_params()
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, str) or not all(
+            isinstance(s, Integral) and s > 0 for s in np.atleast_1d(np.asarray(sizes, dtype=object))
+        ) and len(sizes) > 0:
+            raise ValueError(
+                f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
+            )
+        check_class_weight_param(self.class_weight)
+        check_resampler(self.resampler)
+        check_augment(self.augment)
+        resolve_validation_metric(self.scoring)
+
+    def _strategy(self, prefix, resolve):
+        strategy = resolve(getattr(self, prefix))
+        params = self.get_params_for(prefix)
+        if params:
+            valid = strategy.get_params()
+            unknown = sorted(set(params) - set(valid))
+            if unknown:
+                raise ValueError(
+                    f"{prefix}__{unknown[0]} is not a parameter of {type(strategy).__name__}; "
+                    f"its parameters are {sorted(valid)}."
+                )
+            strategy.set_params(**params)
+        return strategy
+
+    # ------------------------------------------------------------- properties
+
+    @property
+    def classes_(self):
+        try:
+            return vars(self)["classes_inferred_"]
+        except KeyError:
+            raise AttributeError(
+                f"This {type(self).__name__} is not fitted yet: it has no classes_."
+            ) from None
+
+    def __sklearn_is_fitted__(self):
+        return "classes_inferred_" in vars(self) and self.initialized_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+    @property
+    def _default_callbacks(self):
+        callbacks = [("epoch_timer", EpochTimer())]
+        if getattr(self, "_early_stopping_enabled", False):
+            name, _ = resolve_validation_metric(self.scoring)
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor=f"valid_{name}",
+                        patience=self.patience,
+                        lower_is_better=False,
+                        load_best=True,
+                        sink=print if self.verbose else noop,
+                    ),
+                )
+            )
+        if self.progress_bar:
+            callbacks.append(("progress_bar", EpochProgressBar()))
+        callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    # -------------------------------------------------------- initialization
+
+    def initialize_module(self):
+        """Build the network: the default MLP or the user's ``module``."""
+        kwargs = self.get_params_for("module")
+        n_features, n_classes = self.n_features_in_, len(self.classes_)
+        if self.module is None:
+            module = MLP(
+                n_features,
+                n_classes,
+                hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+                activation=self.activation,
+                dropout=self.dropout,
+                **kwargs,
+            )
+        elif isinstance(self.module, torch.nn.Module):
+            # a copy: the user's instance keeps its weights, and refits start alike
+            module = type(self.module)(**kwargs) if kwargs else deepcopy(self.module)
+        else:
+            accepted = _accepted_kwargs(self.module)
+            for name, value in (("n_features", n_features), ("n_classes", n_classes)):
+                if name in accepted and name not in kwargs:
+                    kwargs[name] = value
+            module = self.module(**kwargs)
+        self.module_ = module.to(dtype=self._torch_dtype)
+        return self
+
+    def initialize_criterion(self):
+        """Build the loss module from ``loss`` and the training class counts."""
+        self.loss_ = self._strategy("loss", resolve_loss)
+        self.criterion_ = self.loss_.build(self.class_counts_)
+        return self
+
+    @property
+    def _torch_dtype(self):
+        return torch.float64 if self.dtype == "float64" else torch.float32
+
+    # --------------------------------------------------------------- fitting
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features (numpy array or pandas DataFrame); never modified.
+        y : array-like of shape (n_samples,)
+            Class labels of any type (ints, strings, categoricals).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; the loss is ``sum(w * l) / sum(w)``,
+            so a weight of 2 equals a duplicated row.
+
+        Returns
+        -------
+        self
+        """
+        continue_training = bool(self.warm_start and self.__sklearn_is_fitted__())
+        return self._fit(X, y, sample_weight, classes=None, continue_training=continue_training)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train ``max_epochs`` more epochs without re-initialising the network.
+
+        The first call initialises it; ``classes`` may name every class up
+        front when the first batch of data does not hold them all.
+        """
+        return self._fit(
+            X, y, sample_weight, classes=classes, continue_training=self.__sklearn_is_fitted__()
+        )
+
+    def _fit(self, X, y, sample_weight, classes, continue_training):
+        self._check_params()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not continue_training,
+            dtype=(np.float64, np.float32),
+            ensure_min_samples=2,
+        )
+        check_classification_targets(y)
+        y_encoded = self._encode_targets(y, classes, continue_training)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must not be all zero: nothing would be learned.")
+
+        seed = (
+            self._seed_
+            if continue_training
+            else check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+        self._seed_ = int(seed)
+        train_idx, valid_idx = self._split(y_encoded, sample_weight, seed)
+        X_train, y_train, w_train = X[train_idx], y_encoded[train_idx], sample_weight[train_idx]
+        if self.resampler is not None:
+            resampler = self._strategy("resampler", lambda r: r)
+            X_train, y_train, w_train = resample_training_split(
+                resampler, X_train, y_train, w_train, seed
+            )
+
+        n_classes = len(self.classes_)
+        if not continue_training:
+            self.class_counts_ = weighted_class_counts(y_train, n_classes, w_train)
+            self.class_prior_ = self.class_counts_ / self.class_counts_.sum()
+            self.class_weight_ = class_weight_vector(
+                self.class_weight, self.classes_, self.class_counts_, self.class_weight_beta
+            )
+            self._fit_standardizer(X_train, w_train)
+
+        device = torch.device(self.device)
+        with torch.random.fork_rng(devices=_cuda_devices(device)):
+            torch.manual_seed(seed)
+            if not continue_training:
+                self._early_stopping_enabled = len(valid_idx) > 0 and self.patience is not None
+                self.initialize()
+                self._check_module_output(X_train[:2])
+            train = self._tensors(X_train, y_train, w_train, device)
+            valid = (
+                self._tensors(X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx], device)
+                if len(valid_idx)
+                else None
+            )
+            self._train(train, valid, seed, X, y)
+        return self
+
+    def _encode_targets(self, y, classes, continue_training):
+        if continue_training:
+            known = self.classes_
+            unknown = np.setdiff1d(np.unique(y), known)
+            if len(unknown):
+                raise ValueError(
+                    f"y has classes {list(unknown)} that were not seen in the first fit; "
+                    f"the known classes are {list(known)}."
+                )
+        else:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if classes is not None and len(np.setdiff1d(np.unique(y), labels)):
+                raise ValueError(
+                    f"y has classes {list(np.setdiff1d(np.unique(y), labels))} "
+                    f"missing from classes={list(labels)}."
+                )
+            if len(labels) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in y, but "
+                    f"y contains only one class: {labels[0]!r}."
+                )
+            self.classes_inferred_ = labels
+        return np.searchsorted(self.classes_, y)
+
+    def _split(self, y_encoded, sample_weight, seed):
+        """Indices of the training and validation rows (stratified)."""
+        all_rows = np.arange(len(y_encoded))
+        fraction = self._validation_fraction(y_encoded)
+        if fraction is None:
+            return all_rows, all_rows[:0]
+        # rows of weight 0 carry no information; keep them in training only
+        try:
+            train_idx, valid_idx = train_test_split(
+                all_rows, test_size=fraction, stratify=y_encoded, random_state=seed
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"train_split={self.train_split!r} cannot make a stratified validation "
+                f"split of these classes ({exc}); use train_split=None or more data."
+            ) from exc
+        return np.sort(train_idx), np.sort(valid_idx)
+
+    def _validation_fraction(self, y_encoded):
+        if self.train_split is None:
+            return None
+        if self.train_split == "auto":
+            counts = np.bincount(y_encoded, minlength=len(self.classes_))
+            if counts.min() < AUTO_VALIDATION_MIN_CLASS_COUNT:
+                return None
+            return AUTO_VALIDATION_FRACTION
+        return float(self.train_split)
+
+    def _uses_standardizer(self):
+        return self.module is None if self.standardize == "auto" else bool(self.standardize)
+
+    def _fit_standardizer(self, X, sample_weight):
+        if not self._uses_standardizer():
+            self.feature_mean_ = self.feature_scale_ = None
+            return
+        mean = np.average(X, axis=0, weights=sample_weight)
+        var = np.average((X - mean) ** 2, axis=0, weights=sample_weight)
+        scale = np.sqrt(var)
+        # constant features: leave them centred but unscaled
+        scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
+        self.feature_mean_, self.feature_scale_ = mean, scale
+
+    def _to_tensor_X(self, X, device):
+        """Standardise and cast ``X`` into a new tensor (the caller's array is untouched)."""
+        np_dtype = np.float64 if self.dtype == "float64" else np.float32
+        if self.feature_mean_ is not None:
+            X = (X - self.feature_mean_) / self.feature_scale_
+        return torch.as_tensor(np.ascontiguousarray(X, dtype=np_dtype), device=device)
+
+    def _tensors(self, X, y, w, device):
+        X_t = self._to_tensor_X(X, device)
+        y_t = torch.as_tensor(y, dtype=torch.long, device=device)
+        weights = self.class_weight_[y] * w
+        uniform = np.all(weights == weights[0]) if len(weights) else True
+        w_t = None if uniform else torch.as_tensor(weights, dtype=X_t.dtype, device=device)
+        return X_t, y_t, w_t
+
+    def _check_module_output(self, X_sample):
+        X_t = self._to_tensor_X(X_sample, torch.device(self.device))
+        with torch.no_grad():
+            out = self.module_(X_t)
+        expected = (len(X_sample), len(self.classes_))
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ValueError(
+                f"module returned output of shape {shape} for {len(X_sample)} rows; it must "
+                f"return one logit per class, shape {expected} (n_classes={len(self.classes_)})."
+            )
+
+    def _batch_size(self, n_train):
+        if self.batch_size == "auto":
+            return int(min(n_train, np.clip(n_train // 16, 32, 256)))
+        return int(self.batch_size)
+
+    def _train(self, train, valid, seed, X, y):
+        X_t, y_t, w_t = train
+        sampler = self._strategy("sampler", resolve_sampler).build(
+            y_t.cpu().numpy(), max_epochs=self.max_epochs, random_state=seed
+        )
+        augment = None
+        if self.augment is not None:
+            augment = self._strategy("augment", lambda a: clone(a)).build(
+                X_t, y_t, self.class_counts_
+            )
+        generator = torch.Generator(device=X_t.device).manual_seed(seed)
+        batch_size = self._batch_size(len(X_t))
+        batch_callbacks = [
+            cb for _, cb in self.callbacks_ if _overrides(cb, "on_batch_begin", "on_batch_end")
+        ]
+        epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            for epoch in range(self.max_epochs):
+                self.notify("on_epoch_begin", **epoch_kwargs)
+                sampler.set_epoch(epoch)
+                if hasattr(self.criterion_, "set_epoch"):
+                    self.criterion_.set_epoch(epoch, self.max_epochs)
+                order = torch.as_tensor(sampler.indices(), device=X_t.device)
+                train_loss = self._train_epoch(
+                    X_t, y_t, w_t, order, batch_size, augment, generator, batch_callbacks
+                )
+                self.history.record("train_loss", train_loss)
+                if valid is not None:
+                    self._score_validation(*valid)
+                self.notify("on_epoch_end", **epoch_kwargs)
+        except KeyboardInterrupt:
+            # skorch's convention: Ctrl-C (or early stopping) keeps the epochs done
+            pass
+        self.notify("on_train_end", X=X, y=y)
+
+    def _train_epoch(self, X_t, y_t, w_t, order, batch_size, augment, generator, batch_callbacks):
+        self.module_.train()
+        total = torch.zeros((), dtype=X_t.dtype, device=X_t.device)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            Xb, yb = X_t[rows], y_t[rows]
+            wb = None if w_t is None else w_t[rows]
+            if augment is not None:
+                Xb = augment(Xb, yb, generator)
+            for cb in batch_callbacks:
+                cb.on_batch_begin(self, batch=(Xb, yb), training=True)
+            self.optimizer_.zero_grad(set_to_none=True)
+            loss = self.criterion_(self.module_(Xb), yb, wb)
+            loss.backward()
+            self.optimizer_.step()
+            total += loss.detach() * len(rows)
+            for cb in batch_callbacks:
+                cb.on_batch_end(self, batch=(Xb, yb), training=True, loss=loss)
+        return float(total) / max(len(order), 1)
+
+    def _score_validation(self, X_v, y_v, w_v):
+        logits = self._forward(X_v)
+        with torch.no_grad():
+            valid_loss = float(self.criterion_(logits, y_v, w_v))
+        adjusted = self._adjust(logits)
+        proba = torch.softmax(adjusted.double(), dim=1).cpu().numpy()
+        name, metric = resolve_validation_metric(self.scoring)
+        score = float(metric(y_v.cpu().numpy(), proba))
+        key = f"valid_{name}"
+        previous = [s for s in self.history[:-1, key]] if len(self.history) > 1 else []
+        self.history.record("valid_loss", valid_loss)
+        self.history.record(key, score)
+        self.history.record(f"{key}_best", not previous or score > max(previous))
+
+    # ------------------------------------------------------------- prediction
+
+    def _forward(self, X_t):
+        """Logits of a tensor of (standardised) rows, in evaluation mode."""
+        self.module_.eval()
+        with torch.inference_mode():
+            if len(X_t) <= PREDICT_CHUNK:
+                return self.module_(X_t)
+            return torch.cat(
+                [self.module_(X_t[i : i + PREDICT_CHUNK]) for i in range(0, len(X_t), PREDICT_CHUNK)]
+            )
+
+    def _adjust(self, logits):
+        if self.logit_adjustment is None:
+            return logits
+        offset = self.logit_adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
+        return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X_t = self._to_tensor_X(X, torch.device(self.device))
+        return self._adjust(self._forward(X_t))
+
+    def decision_function(self, X):
+        """Logits of each class (for two classes: the logit difference).
+
+        Uses the post-hoc ``logit_adjustment`` when set, like ``predict``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        """
+        logits = self._logits(X).double().cpu().numpy()
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities, the softmax of the (adjusted) logits.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Each row sums to one; columns follow ``classes_``.
+        """
+        return torch.softmax(self._logits(X).double(), dim=1).cpu().numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably."""
+        return torch.log_softmax(self._logits(X).double(), dim=1).cpu().numpy()
+
+    def predict(self, X):
+        """The most probable class of each row, as a label from ``classes_``."""
+        return self.classes_[self._logits(X).argmax(dim=1).cpu().numpy()]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy, as every scikit-learn classifier (prefer balanced metrics)."""
+        from sklearn.metrics import accuracy_score
+
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
+    def check_is_fitted(self, attributes=None, *args, **kwargs):
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
+            )
+
+    def __repr__(self):
+        return _sklearn_repr(self)
+
+
+def _sklearn_repr(estimator):
+    from sklearn.base import BaseEstimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return BaseEstimator.__repr__(estimator)
+
+
+def _accepted_kwargs(cls):
+    try:
+        return set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def _overrides(callback, *methods):
+    return any(getattr(type(callback), m) is not getattr(Callback, m) for m in methods)
+
+
+def _cuda_devices(device):
+    return [device] if device.type == "cuda" else []

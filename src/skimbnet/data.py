@@ -1,0 +1,87 @@
+"""Input checks and the class weights derived from the training labels."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+
+CLASS_WEIGHT_MODES = ("balanced", "effective")
+
+
+def check_class_weight_param(class_weight) -> None:
+    """Reject a ``class_weight`` of the wrong kind before any work is done."""
+    if class_weight is None or isinstance(class_weight, dict):
+        return
+    if isinstance(class_weight, str) and class_weight in CLASS_WEIGHT_MODES:
+        return
+    raise ValueError(
+        f"class_weight={class_weight!r} is not supported; use None, "
+        f"{', '.join(repr(m) for m in CLASS_WEIGHT_MODES)} or a dict {{class: weight}}."
+    )
+
+
+def weighted_class_counts(y_encoded, n_classes: int, sample_weight=None) -> np.ndarray:
+    """Count the rows of each class; with ``sample_weight``, sum their weights.
+
+    Summing weights keeps "a weight of 2 equals a duplicated row" true for every
+    quantity derived from the counts (balanced weights, priors, margins).
+    """
+    return np.bincount(y_encoded, weights=sample_weight, minlength=n_classes).astype(float)
+
+
+def class_weight_vector(
+    class_weight, classes: np.ndarray, counts: np.ndarray, beta: float = 0.999
+) -> np.ndarray:
+    """The per-class loss weights, in ``classes`` order.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced", "effective" or dict
+        ``"balanced"``: ``n / (K * n_j)`` as in scikit-learn. ``"effective"``:
+        Cui et al. (2019), ``(1 - beta) / (1 - beta ** n_j)`` normalised to sum
+        to ``K``. A dict maps class labels to weights; classes it leaves out
+        weigh 1, as in scikit-learn.
+    classes : ndarray
+        The class labels.
+    counts : ndarray
+        (Weighted) count of each class in the training split.
+    beta : float, default=0.999
+        The effective-number hyper-parameter, in [0, 1).
+    """
+    n_classes = len(classes)
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, dict):
+        known = {_plain(c) for c in classes}
+        unknown = [c for c in class_weight if _plain(c) not in known]
+        if unknown:
+            raise ValueError(
+                f"class_weight has keys {unknown} that are not classes of y; "
+                f"the classes are {list(classes)}."
+            )
+        weights = np.ones(n_classes)
+        for i, label in enumerate(classes):
+            for key, value in class_weight.items():
+                if _plain(key) == _plain(label):
+                    if not isinstance(value, Real) or not np.isfinite(value) or value < 0:
+                        raise ValueError(
+                            f"class_weight[{key!r}]={value!r} must be a finite number >= 0."
+                        )
+                    weights[i] = float(value)
+        return weights
+    safe = np.maximum(counts, np.finfo(float).tiny)
+    if class_weight == "balanced":
+        return counts.sum() / (n_classes * safe)
+    if class_weight == "effective":
+        if not 0 <= beta < 1:
+            raise ValueError(f"class_weight_beta={beta!r} must be in [0, 1).")
+        weights = (1.0 - beta) / (1.0 - np.power(beta, safe))
+        return weights * n_classes / weights.sum()
+    check_class_weight_param(class_weight)
+    raise AssertionError("unreachable")
+
+
+def _plain(value):
+    """Compare numpy scalars and Python scalars (np.int64(1) == 1) as equals."""
+    return value.item() if isinstance(value, np.generic) else value

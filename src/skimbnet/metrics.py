@@ -1,0 +1,89 @@
+"""Imbalance-aware metrics used to score the validation split each epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sklearn import metrics
+
+
+def geometric_mean_score(y_true, y_pred) -> float:
+    """G-mean: the geometric mean of the per-class recalls.
+
+    Examples
+    --------
+    >>> from skimbnet.metrics import geometric_mean_score
+    >>> round(geometric_mean_score([0, 0, 1, 1], [0, 0, 1, 0]), 3)
+    0.707
+    """
+    recalls = metrics.recall_score(y_true, y_pred, average=None, zero_division=0.0)
+    return float(np.prod(recalls) ** (1.0 / len(recalls)))
+
+
+def _one_vs_rest(y_true, proba):
+    n_classes = proba.shape[1]
+    if n_classes == 2:
+        return y_true, proba[:, 1]
+    return np.eye(n_classes)[y_true], proba
+
+
+def _average_precision(y_true, proba):
+    target, score = _one_vs_rest(y_true, proba)
+    return metrics.average_precision_score(target, score, average="macro")
+
+
+def _roc_auc(y_true, proba):
+    target, score = _one_vs_rest(y_true, proba)
+    present = np.unique(y_true)
+    if len(present) < 2:
+        return float("nan")
+    if proba.shape[1] > 2:
+        # only classes present in the split have a defined one-vs-rest AUC
+        return metrics.roc_auc_score(target[:, present], score[:, present], average="macro")
+    return metrics.roc_auc_score(target, score)
+
+
+def _from_labels(metric):
+    def score(y_true, proba):
+        return metric(y_true, proba.argmax(axis=1))
+
+    return score
+
+
+#: name -> function(y_true (encoded ints), proba (n_samples, n_classes)) -> float,
+#: all "greater is better"
+VALIDATION_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "balanced_accuracy": _from_labels(metrics.balanced_accuracy_score),
+    "f1_macro": _from_labels(
+        lambda t, p: metrics.f1_score(t, p, average="macro", zero_division=0.0)
+    ),
+    "g_mean": _from_labels(geometric_mean_score),
+    "accuracy": _from_labels(metrics.accuracy_score),
+    "average_precision": _average_precision,
+    "roc_auc": _roc_auc,
+    "neg_log_loss": lambda t, p: -metrics.log_loss(t, p, labels=np.arange(p.shape[1])),
+}
+
+
+def resolve_validation_metric(scoring) -> tuple[str, Callable]:
+    """Return ``(name, function)`` for the ``scoring`` parameter.
+
+    ``scoring`` is one of the names in :data:`VALIDATION_METRICS` or a callable
+    ``f(y_true, proba) -> float`` (greater is better) where ``y_true`` holds
+    class indices ``0 .. n_classes - 1`` and ``proba`` the predicted
+    probabilities, one column per class.
+    """
+    if isinstance(scoring, str):
+        if scoring not in VALIDATION_METRICS:
+            raise ValueError(
+                f"scoring={scoring!r} is not supported; use one of "
+                f"{sorted(VALIDATION_METRICS)} or a callable f(y_true, proba) -> float."
+            )
+        return scoring, VALIDATION_METRICS[scoring]
+    if callable(scoring):
+        return getattr(scoring, "__name__", "score"), scoring
+    raise TypeError(
+        f"scoring must be a metric name {sorted(VALIDATION_METRICS)} or a callable, "
+        f"got {type(scoring).__name__}."
+    )
