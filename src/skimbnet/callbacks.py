@@ -23,8 +23,11 @@ class EpochProgressBar(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        postfix = {k: f"{v:.4f}" for k, v in row.items() if k.endswith(("loss", "accuracy"))
-                   and isinstance(v, float)}
+        postfix = {
+            k: f"{v:.4f}"
+            for k, v in row.items()
+            if k.endswith(("loss", "accuracy")) and isinstance(v, float)
+        }
         self.bar_.set_postfix(postfix, refresh=False)
         self.bar_.update(1)
 

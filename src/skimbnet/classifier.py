@@ -10,10 +10,6 @@ from types import MappingProxyType
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
-from skorch.dataset import Dataset
-from skorch.utils import noop
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
@@ -24,8 +20,11 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
+from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 from .augmentation import check_augment
@@ -298,20 +297,33 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
         ]
 
+    def _extra_param_names(self):
+        """Keyword parameters given beyond the signature (``module__*`` and such)."""
+        named = set(self._init_param_names())
+        return sorted(
+            k
+            for k in vars(self)
+            if k not in named and not k.startswith("_") and not k.endswith("_")
+        )
+
     def _get_param_names(self):
-        extra = sorted(k for k in vars(self) if "__" in k and not k.startswith("_"))
-        return self._init_param_names() + extra
+        return self._init_param_names() + self._extra_param_names()
 
     @property
     def _params_to_validate(self):
         # skorch tracks this set on the instance; deriving it keeps __init__ clean
-        return {k for k in vars(self) if "__" in k and not k.startswith("_")}
+        return set(self._extra_param_names())
 
     def set_params(self, **params):
         """Set parameters, including ``loss__*``/``sampler__*`` strategy ones."""
         strategy = {
-            k: v for k, v in params.items() if "__" in k and k.split("__", 1)[0] in _STRATEGY_PREFIXES
+            k: v
+            for k, v in params.items()
+            if "__" in k and k.split("__", 1)[0] in _STRATEGY_PREFIXES
         }
+        if "callbacks" in params:
+            # a plain attribute until fit; skorch would build the callbacks now
+            strategy["callbacks"] = params["callbacks"]
         for key, value in strategy.items():
             setattr(self, key, value)
         rest = {k: v for k, v in params.items() if k not in strategy}
@@ -321,7 +333,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _validate_params(self):
         unexpected = [
-            k for k in sorted(self._params_to_validate) if k.split("__", 1)[0] not in COMPONENT_PREFIXES
+            k
+            for k in self._extra_param_names()
+            if "__" not in k or k.split("__", 1)[0] not in COMPONENT_PREFIXES
         ]
         if unexpected:
             raise ValueError(
@@ -337,9 +351,14 @@ class BalancedNetClassifier(NeuralNetClassifier):
         )
         self._validate_params()
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, str) or not all(
-            isinstance(s, Integral) and s > 0 for s in np.atleast_1d(np.asarray(sizes, dtype=object))
-        ) and len(sizes) > 0:
+        if (
+            isinstance(sizes, str)
+            or not all(
+                isinstance(s, Integral) and s > 0
+                for s in np.atleast_1d(np.asarray(sizes, dtype=object))
+            )
+            and len(sizes) > 0
+        ):
             raise ValueError(
                 f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
             )
@@ -396,11 +415,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
                         patience=self.patience,
                         lower_is_better=False,
                         load_best=True,
-                        sink=print if self.verbose else noop,
+                        sink=print,
                     ),
                 )
             )
-        if self.progress_bar:
+        # get_params(deep=True) reads this before fit validated the parameters
+        if self.progress_bar is True:
             callbacks.append(("progress_bar", EpochProgressBar()))
         callbacks.append(("print_log", PrintLog()))
         return callbacks
@@ -476,6 +496,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _fit(self, X, y, sample_weight, classes, continue_training):
         self._check_params()
+        y_kind = type_of_target(y, input_name="y")
+        if y_kind.startswith("multilabel") or y_kind.endswith("multioutput"):
+            raise ValueError(
+                f"Multilabel and multioutput targets are not supported. y is {y_kind!r}; "
+                "BalancedNetClassifier needs one label per row (binary or multiclass)."
+            )
         X, y = validate_data(
             self,
             X,
@@ -708,7 +734,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if len(X_t) <= PREDICT_CHUNK:
                 return self.module_(X_t)
             return torch.cat(
-                [self.module_(X_t[i : i + PREDICT_CHUNK]) for i in range(0, len(X_t), PREDICT_CHUNK)]
+                [
+                    self.module_(X_t[i : i + PREDICT_CHUNK])
+                    for i in range(0, len(X_t), PREDICT_CHUNK)
+                ]
             )
 
     def _adjust(self, logits):
@@ -753,7 +782,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def predict(self, X):
         """The most probable class of each row, as a label from ``classes_``."""
-        return self.classes_[self._logits(X).argmax(dim=1).cpu().numpy()]
+        indices = self._logits(X).argmax(dim=1).cpu().numpy()
+        return self.classes_[indices]
 
     def score(self, X, y, sample_weight=None):
         """Accuracy, as every scikit-learn classifier (prefer balanced metrics)."""

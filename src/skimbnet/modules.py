@@ -58,8 +58,7 @@ class MLP(nn.Module):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(
-                f"activation={activation!r} is not supported; "
-                f"use one of {sorted(ACTIVATIONS)}."
+                f"activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}."
             )
         layers: list[nn.Module] = []
         width = n_features
