@@ -340,7 +340,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if unexpected:
             raise ValueError(
                 f"__init__() got unexpected argument(s) {', '.join(unexpected)}; keyword "
-                f"arguments must start with one of {', '.join(p + '__' for p in COMPONENT_PREFIXES)}."
+                "arguments must start with one of "
+                f"{', '.join(p + '__' for p in COMPONENT_PREFIXES)}."
             )
 
     def _check_params(self):
@@ -351,14 +352,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         )
         self._validate_params()
         sizes = self.hidden_layer_sizes
-        if (
-            isinstance(sizes, str)
-            or not all(
-                isinstance(s, Integral) and s > 0
-                for s in np.atleast_1d(np.asarray(sizes, dtype=object))
-            )
-            and len(sizes) > 0
-        ):
+        if isinstance(sizes, str) or not all(isinstance(s, Integral) and s > 0 for s in sizes):
             raise ValueError(
                 f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
             )
