@@ -1,9 +1,28 @@
-"""imbalanced-learn resamplers applied to the training split only."""
+"""imbalanced-learn resamplers applied to the training split only.
+
+The classifier takes its internal validation split first and hands only the
+training rows to :func:`resample_training_split`, so no synthetic or repeated
+row ever reaches the validation score. :class:`EpochResampler` wraps a
+resampler to redraw it every epoch (or every ``every`` epochs) instead of once.
+"""
 
 from __future__ import annotations
 
+import re
+from numbers import Integral
+
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
+
+__all__ = [
+    "EpochResampler",
+    "check_resampler",
+    "redraw_training_split",
+    "resample_training_split",
+]
+
+#: parameters of imbalanced-learn samplers that count neighbours within a class
+_NEIGHBOUR_PARAMS = ("k_neighbors", "n_neighbors")
 
 
 def check_resampler(resampler) -> None:
@@ -16,25 +35,251 @@ def check_resampler(resampler) -> None:
         )
 
 
-def resample_training_split(resampler, X, y, sample_weight, random_state: int):
+def _epoch_seed(random_state: int, draw: int) -> int:
+    """A seed for the ``draw``-th redraw; draw 0 uses ``random_state`` itself."""
+    if draw == 0:
+        return int(random_state)
+    state = np.random.SeedSequence([int(random_state), int(draw)]).generate_state(1)
+    return int(state[0] % np.iinfo(np.int32).max)
+
+
+def resample_training_split(
+    resampler, X, y, sample_weight, random_state: int, *, classes=None, param_prefix="resampler"
+):
     """Run ``resampler.fit_resample`` on the training rows.
 
-    Returns ``(X, y, sample_weight)``; rows an over-sampler repeats keep their
-    weight (found through the sampler's ``sample_indices_``), synthetic rows
-    (SMOTE and relatives) weigh 1.
+    Parameters
+    ----------
+    resampler : imbalanced-learn sampler or EpochResampler
+        Cloned, never fitted in place; its ``random_state`` (when it has one)
+        is set to ``random_state``. An :class:`EpochResampler` gives its first
+        (epoch 0) draw.
+    X, y, sample_weight : arrays
+        The training split (``y`` encoded as class indices); ``sample_weight``
+        may be None.
+    random_state : int
+        Seed of the draw.
+    classes : array-like, default=None
+        The class labels, to name classes in error messages.
+    param_prefix : str, default="resampler"
+        How the classifier's parameter that holds the resampler is spelled in
+        error messages (``resampler__k_neighbors=...``).
+
+    Returns
+    -------
+    X, y, sample_weight
+        Rows an over- or under-sampler keeps or repeats keep their weight
+        (found through the sampler's ``sample_indices_``); synthetic rows
+        (SMOTE and relatives) weigh the mean weight of their class's rows.
+
+    Raises
+    ------
+    ValueError
+        When a class has too few rows for a neighbour-based sampler (SMOTE,
+        ADASYN, ...): the message names the class, its count and the
+        ``resampler__k_neighbors`` value that would work.
     """
+    if isinstance(resampler, EpochResampler):
+        return resampler.resample_epoch(
+            X, y, sample_weight, random_state, 0, classes=classes, param_prefix=param_prefix
+        )
+    check_resampler(resampler)
     sampler = clone(resampler)
-    if "random_state" in sampler.get_params():
-        sampler.set_params(random_state=random_state)
-    X_res, y_res = sampler.fit_resample(X, y)
+    if "random_state" in sampler.get_params(deep=False):
+        sampler.set_params(random_state=int(random_state))
+    y = np.asarray(y)
+    try:
+        X_res, y_res = sampler.fit_resample(X, y)
+    except ValueError as exc:
+        message = _too_few_neighbours(sampler, y, exc, classes, param_prefix)
+        if message is None:
+            raise
+        raise ValueError(message) from exc
     X_res = np.asarray(X_res, dtype=X.dtype)
     y_res = np.asarray(y_res)
     if sample_weight is None:
         return X_res, y_res, None
+    sample_weight = np.asarray(sample_weight, dtype=float)
     indices = getattr(sampler, "sample_indices_", None)
     if indices is not None:
         return X_res, y_res, sample_weight[indices]
-    # generating samplers return the original rows first, then the new ones
-    weights = np.ones(len(y_res))
-    weights[: len(y)] = sample_weight
-    return X_res, y_res, weights
+    return X_res, y_res, _generated_weights(X, y, sample_weight, X_res, y_res, sampler)
+
+
+def _generated_weights(X, y, sample_weight, X_res, y_res, sampler):
+    """Weights for the output of a sampler that generates rows (no ``sample_indices_``)."""
+    n = len(y)
+    if np.all(sample_weight == sample_weight[0]):
+        return np.full(len(y_res), sample_weight[0])
+    if len(y_res) >= n and np.array_equal(y_res[:n], y) and np.array_equal(X_res[:n], X):
+        # SMOTE and relatives return the original rows first, then the new ones
+        weights = np.empty(len(y_res))
+        weights[:n] = sample_weight
+        sums = np.bincount(y, weights=sample_weight, minlength=int(y_res.max()) + 1)
+        counts = np.bincount(y, minlength=len(sums))
+        class_mean = np.divide(sums, counts, out=np.ones(len(sums)), where=counts > 0)
+        weights[n:] = class_mean[y_res[n:]]
+        return weights
+    raise ValueError(
+        f"resampler={type(sampler).__name__}() replaces the training rows by new ones, "
+        "so the non-uniform sample_weight cannot follow them; fit without "
+        "sample_weight or use a sampler that keeps rows (it sets sample_indices_)."
+    )
+
+
+def _too_few_neighbours(sampler, y, exc, classes, param_prefix):
+    """An explanation of imbalanced-learn's "Expected n_neighbors <= n_samples_fit"."""
+    if "n_neighbors" not in str(exc) and "n_samples" not in str(exc):
+        return None
+    params = sampler.get_params(deep=False)
+    name = next(
+        (
+            p
+            for p in _NEIGHBOUR_PARAMS
+            if isinstance(params.get(p), Integral) and not isinstance(params.get(p), bool)
+        ),
+        None,
+    )
+    if name is None:
+        return None
+    k = int(params[name])
+    counts = np.bincount(y)
+    present = np.flatnonzero(counts)
+    # over-samplers fit neighbours within each class they grow, never the largest
+    small = [j for j in present if counts[j] <= k and counts[j] < counts.max()]
+    if not small:
+        match = re.search(r"n_samples_fit = (\d+)", str(exc))
+        fit = int(match.group(1)) if match else None
+        small = [j for j in present if fit is not None and counts[j] == fit]
+        if not small:
+            return None
+    j = min(small, key=lambda c: counts[c])
+    n = int(counts[j])
+    if classes is not None:
+        label = classes[j]
+        label = repr(label.item() if hasattr(label, "item") else label)
+    else:
+        label = f"index {j}"
+    if n >= 2:
+        fix = (
+            f"use {param_prefix}__{name}={n - 1} (at most the class's rows minus one), "
+            f"RandomOverSampler, or train_split=None so that validation takes no rows"
+        )
+    else:
+        fix = (
+            "a class with one row cannot be interpolated: use RandomOverSampler, or "
+            "train_split=None so that validation takes no rows"
+        )
+    return (
+        f"resampler={type(sampler).__name__}({name}={k}) needs at least {name}+1 = "
+        f"{k + 1} rows of every class it over-samples, but class {label} has only {n} "
+        f"row{'s' if n != 1 else ''} in the training split (after the internal "
+        f"validation split, if any); {fix}."
+    )
+
+
+class EpochResampler(BaseEstimator):
+    """Redraw an imbalanced-learn resampler every epoch instead of once per fit.
+
+    ``BalancedNetClassifier(resampler=EpochResampler(RandomUnderSampler()))``
+    under-samples afresh every ``every`` epochs (so no row is thrown away for
+    good), ``EpochResampler(SMOTE())`` creates new synthetic rows every time.
+    Each draw sees the training split only and is seeded from the fit's
+    ``random_state`` and the draw number, so fits are reproducible; the first
+    draw is the one the plain resampler gives. The wrapped resampler's
+    parameters are ``resampler__resampler__<name>`` on the classifier.
+
+    Used where a one-off resampler is expected (``fit_resample``), it draws once.
+
+    Parameters
+    ----------
+    resampler : imbalanced-learn sampler
+        The sampler to redraw (cloned for every draw).
+    every : int, default=1
+        Redraw every ``every`` epochs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imblearn.under_sampling import RandomUnderSampler
+    >>> from skimbnet.resampling import EpochResampler
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.array([0] * 8 + [1] * 2)
+    >>> redraw = EpochResampler(RandomUnderSampler())
+    >>> first = redraw.resample_epoch(X, y, None, random_state=0, epoch=0)[0]
+    >>> second = redraw.resample_epoch(X, y, None, random_state=0, epoch=1)[0]
+    >>> len(first), len(second)
+    (4, 4)
+    """
+
+    def __init__(self, resampler=None, every: int = 1):
+        self.resampler = resampler
+        self.every = every
+
+    def _check(self):
+        if self.resampler is None or not hasattr(self.resampler, "fit_resample"):
+            raise TypeError(
+                "EpochResampler(resampler=...) needs an imbalanced-learn sampler with a "
+                f"fit_resample method, got {type(self.resampler).__name__}."
+            )
+        if isinstance(self.resampler, EpochResampler):
+            raise TypeError("EpochResampler(resampler=...) cannot wrap another EpochResampler.")
+        if not isinstance(self.every, Integral) or isinstance(self.every, bool) or self.every < 1:
+            raise ValueError(f"EpochResampler(every={self.every!r}) must be an integer >= 1.")
+
+    def redraws_at(self, epoch: int) -> bool:
+        """Whether ``epoch`` starts with a new draw (epoch 0 is the fit's first draw)."""
+        self._check()
+        return epoch > 0 and epoch % self.every == 0
+
+    def resample_epoch(
+        self,
+        X,
+        y,
+        sample_weight,
+        random_state: int,
+        epoch: int,
+        *,
+        classes=None,
+        param_prefix="resampler",
+    ):
+        """The training rows of ``epoch``: ``(X, y, sample_weight)`` of its draw.
+
+        Epochs between two redraws get the draw of the last redraw.
+        """
+        self._check()
+        seed = _epoch_seed(random_state, int(epoch) // self.every)
+        return resample_training_split(
+            self.resampler,
+            X,
+            y,
+            sample_weight,
+            seed,
+            classes=classes,
+            param_prefix=f"{param_prefix}__resampler",
+        )
+
+    def fit_resample(self, X, y, **params):
+        """Resample once with the wrapped resampler (for use outside the classifier)."""
+        self._check()
+        sampler = clone(self.resampler)
+        out = sampler.fit_resample(X, y, **params)
+        if hasattr(sampler, "sample_indices_"):
+            self.sample_indices_ = sampler.sample_indices_
+        return out
+
+
+def redraw_training_split(
+    resampler, X, y, sample_weight, random_state: int, epoch: int, *, classes=None
+):
+    """The new training rows at the start of ``epoch``, or None if there is no redraw.
+
+    The one call the classifier's epoch loop needs: ``resampler`` is the fit's
+    resampler (None, a plain imbalanced-learn sampler, or an
+    :class:`EpochResampler`); ``X``, ``y``, ``sample_weight`` are the training
+    split *before* any resampling. Returns ``(X, y, sample_weight)`` when
+    ``resampler`` is an :class:`EpochResampler` due for a redraw at ``epoch``,
+    else None (keep training on the current rows).
+    """
+    if not isinstance(resampler, EpochResampler) or not resampler.redraws_at(epoch):
+        return None
+    return resampler.resample_epoch(X, y, sample_weight, random_state, epoch, classes=classes)
