@@ -2,6 +2,15 @@
 
 from .augmentation import GaussianNoise
 from .classifier import BalancedNetClassifier
+from .losses import (
+    BalancedSoftmaxLoss,
+    CrossEntropy,
+    FocalLoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+    LossStrategy,
+    SoftF1Loss,
+)
 from .resampling import EpochResampler
 from .sampling import (
     ClassBalancedSampler,
@@ -15,6 +24,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BalancedNetClassifier",
+    "BalancedSoftmaxLoss",
+    "CrossEntropy",
+    "FocalLoss",
+    "LDAMLoss",
+    "LogitAdjustedLoss",
+    "LossStrategy",
+    "SoftF1Loss",
     "ClassBalancedSampler",
     "EpochResampler",
     "GaussianNoise",
