@@ -1,0 +1,295 @@
+"""Augmentation, resamplers and the sampler strategies through the classifier."""
+
+import numpy as np
+import pytest
+import torch
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
+
+from skimbnet import BalancedNetClassifier, EpochResampler, GaussianNoise
+from skimbnet.resampling import redraw_training_split, resample_training_split
+
+ALIASES = ["natural", "balanced", "sqrt", "progressive", "undersample"]
+
+
+def _data(n=400, weights=(0.85,), n_classes=2, seed=0):
+    X, y = make_classification(
+        n_samples=n,
+        n_features=6,
+        n_informative=4,
+        n_classes=n_classes,
+        weights=list(weights),
+        random_state=seed,
+    )
+    return X, y
+
+
+def _net(**params):
+    defaults = dict(hidden_layer_sizes=(16,), max_epochs=3, random_state=0, class_weight=None)
+    defaults.update(params)
+    return BalancedNetClassifier(**defaults)
+
+
+class Recorder(Callback):
+    """Keeps what the classifier hands to callbacks: the data sets and batches."""
+
+    def __init__(self):
+        self.train, self.valid, self.batches = [], [], []
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        self.train.append(tuple(t.clone() if t is not None else None for t in dataset_train))
+        self.valid.append(
+            None if dataset_valid is None else tuple(t.clone() for t in dataset_valid[:2])
+        )
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        Xb, yb = batch
+        self.batches.append((Xb.clone(), yb.clone()))
+
+
+def _row_set(X):
+    return {tuple(np.round(row, 10)) for row in np.asarray(X, dtype=np.float64)}
+
+
+# ------------------------------------------------------------- augmentation
+
+
+def test_gaussian_noise_perturbs_only_the_chosen_classes():
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(30000, 3, generator=gen, dtype=torch.float64) * torch.tensor([1.0, 5.0, 0.0])
+    X = X.double()
+    y = torch.tensor([0] * 27000 + [1] * 2000 + [2] * 1000)
+    noise = GaussianNoise(std=0.2).build(X, y, class_counts=[27000, 2000, 1000])
+    out = noise(X, y, torch.Generator().manual_seed(1))
+    assert out.shape == X.shape and out.dtype == X.dtype
+    assert torch.equal(out[:27000], X[:27000])  # the largest class is untouched
+    delta = (out - X)[27000:]
+    assert bool((delta[:, :2] != 0).all())
+    # noise std = std * the feature's std (a constant feature gets none)
+    np.testing.assert_allclose(delta.std(dim=0).numpy(), [0.2, 1.0, 0.0], rtol=0.05, atol=1e-12)
+    # deterministic given the generator's seed; a new seed gives new noise
+    again = noise(X, y, torch.Generator().manual_seed(1))
+    assert torch.equal(out, again)
+    assert not torch.equal(out, noise(X, y, torch.Generator().manual_seed(2)))
+    # the caller's batch is not modified in place
+    assert torch.equal(X[27000:, 2], torch.zeros(3000, dtype=torch.float64))
+
+
+def test_gaussian_noise_class_choices():
+    X = torch.randn(100, 2)
+    y = torch.tensor([0] * 50 + [1] * 30 + [2] * 20)
+    counts = [50, 30, 20]
+    gen = torch.Generator().manual_seed(0)
+    every = GaussianNoise(classes="all").build(X, y, counts)(X, y, gen)
+    assert bool((every != X).all())
+    only0 = GaussianNoise(classes=[0]).build(X, y, counts)(X, y, gen)
+    assert bool((only0[:50] != X[:50]).all()) and torch.equal(only0[50:], X[50:])
+    # a balanced split has no minority class: nothing changes
+    tie = GaussianNoise().build(X, y, [10, 10, 10])(X, y, gen)
+    assert torch.equal(tie, X)
+    with pytest.raises(ValueError, match=r"classes=\[5\].*indices \[5\].*from 0 to 2"):
+        GaussianNoise(classes=[5]).build(X, y, counts)
+    with pytest.raises(ValueError, match="classes='rare' is not supported"):
+        GaussianNoise(classes="rare").build(X, y, counts)
+    with pytest.raises(ValueError, match="std=-1"):
+        GaussianNoise(std=-1).build(X, y, counts)
+
+
+def test_augmentation_reaches_training_batches_never_validation():
+    X, y = _data(n=300, weights=(0.8,))
+    recorder = Recorder()
+    clf = _net(
+        augment=GaussianNoise(std=0.5),
+        standardize=False,
+        dtype="float64",
+        callbacks=[recorder],
+        train_split=0.2,
+        batch_size=32,
+    ).fit(X, y)
+    originals = _row_set(X)
+    # validation data: the original rows, every epoch
+    labelled = {(tuple(np.round(r, 10)), int(c)) for r, c in zip(X, y)}
+    for X_v, y_v in recorder.valid:
+        assert len(X_v) == 60
+        assert torch.equal(X_v, recorder.valid[0][0])
+        assert {(tuple(np.round(r, 10)), int(c)) for r, c in zip(X_v.numpy(), y_v)} <= labelled
+    # training batches: minority rows are perturbed, majority rows are originals
+    minority = int(np.argmin(np.bincount(y)))
+    changed = kept = 0
+    for Xb, yb in recorder.batches:
+        for row, label in zip(Xb.numpy(), yb.numpy()):
+            is_original = tuple(np.round(row, 10)) in originals
+            if label == minority:
+                changed += not is_original
+                assert not is_original
+            else:
+                kept += is_original
+                assert is_original
+    assert changed > 0 and kept > 0
+    assert clf.predict(X).shape == y.shape
+
+
+# --------------------------------------------------------------- resampling
+
+
+def test_smote_with_too_few_rows_says_which_k_neighbors_works():
+    X = np.random.default_rng(0).normal(size=(64, 3))
+    y = np.array([0] * 60 + [1] * 4)
+    with pytest.raises(ValueError, match=r"class 'b' has only 4 rows") as info:
+        resample_training_split(SMOTE(), X, y, None, 0, classes=np.array(["a", "b"]))
+    assert "resampler__k_neighbors=3" in str(info.value)
+    assert "k_neighbors+1 = 6" in str(info.value)
+    y1 = np.array([0] * 63 + [1])
+    with pytest.raises(ValueError, match="only 1 row .*RandomOverSampler"):
+        resample_training_split(SMOTE(), X, y1, None, 0)
+
+
+def test_smote_error_through_the_classifier():
+    X, y = _data(n=200, weights=(0.96,))
+    assert np.bincount(y).min() < 10
+    with pytest.raises(ValueError, match=r"resampler__k_neighbors=\d"):
+        _net(resampler=SMOTE(k_neighbors=9), train_split=None).fit(X, y)
+
+
+def test_resampled_rows_keep_their_weights():
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.array([0] * 15 + [1] * 5)
+    w = np.arange(1.0, 21.0)
+    X_r, y_r, w_r = resample_training_split(RandomOverSampler(), X, y, w, 0)
+    assert np.bincount(y_r).tolist() == [15, 15]
+    # a repeated row carries its own weight: row i has value 2i in column 0
+    np.testing.assert_array_equal(w_r, w[(X_r[:, 0] / 2).astype(int)])
+    X_s, y_s, w_s = resample_training_split(SMOTE(k_neighbors=3), X, y, w, 0)
+    np.testing.assert_array_equal(w_s[:20], w)
+    np.testing.assert_allclose(w_s[20:], w[15:].mean())  # synthetic: the class mean
+
+
+def test_epoch_resampler_redraws_reproducibly():
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    y = np.array([0] * 80 + [1] * 20)
+    plain = resample_training_split(RandomUnderSampler(), X, y, None, 5)[0]
+    redraw = EpochResampler(RandomUnderSampler())
+    # the first draw is what the plain resampler gives
+    np.testing.assert_array_equal(resample_training_split(redraw, X, y, None, 5)[0], plain)
+    np.testing.assert_array_equal(redraw.resample_epoch(X, y, None, 5, 0)[0], plain)
+    epoch1 = redraw.resample_epoch(X, y, None, 5, 1)[0]
+    assert len(epoch1) == 40 and not np.array_equal(epoch1, plain)
+    np.testing.assert_array_equal(redraw.resample_epoch(X, y, None, 5, 1)[0], epoch1)
+    # every=2: epoch 1 keeps epoch 0's draw, epoch 2 redraws
+    slow = EpochResampler(RandomUnderSampler(), every=2)
+    assert [slow.redraws_at(e) for e in range(5)] == [False, False, True, False, True]
+    np.testing.assert_array_equal(slow.resample_epoch(X, y, None, 5, 1)[0], plain)
+    # the helper the classifier's epoch loop calls
+    assert redraw_training_split(RandomUnderSampler(), X, y, None, 5, 1) is None
+    assert redraw_training_split(redraw, X, y, None, 5, 0) is None
+    np.testing.assert_array_equal(redraw_training_split(redraw, X, y, None, 5, 1)[0], epoch1)
+    # SMOTE creates new synthetic rows at every draw
+    smote = EpochResampler(SMOTE())
+    a = smote.resample_epoch(X, y, None, 5, 1)[0][100:]
+    b = smote.resample_epoch(X, y, None, 5, 2)[0][100:]
+    assert a.shape == b.shape == (60, 2) and not np.allclose(a, b)
+    with pytest.raises(TypeError, match="fit_resample"):
+        EpochResampler(object()).resample_epoch(X, y, None, 0, 0)
+
+
+def test_smote_changes_training_split_only():
+    X, y = _data(n=400, weights=(0.85,))
+    recorder = Recorder()
+    clf = _net(
+        resampler=SMOTE(),
+        standardize=False,
+        dtype="float64",
+        callbacks=[recorder],
+        train_split=0.25,
+        max_epochs=2,
+    ).fit(X, y)
+    n_valid = 100
+    X_t, y_t, _ = recorder.train[0]
+    X_v, y_v = recorder.valid[0]
+    assert len(X_v) == n_valid
+    train_counts = np.bincount(y, minlength=2) - np.bincount(y_v.numpy(), minlength=2)
+    # the training split was balanced up to its majority count ...
+    expected = [train_counts.max()] * 2
+    assert np.bincount(y_t.numpy()).tolist() == expected
+    np.testing.assert_array_equal(clf.class_counts_, expected)
+    # ... and validation holds original rows only, none of them among training originals
+    originals = _row_set(X)
+    valid_rows = _row_set(X_v.numpy())
+    assert len(valid_rows) == n_valid and valid_rows <= originals
+    train_rows = _row_set(X_t.numpy())
+    assert not valid_rows & train_rows
+    assert len(train_rows - originals) == expected[0] - train_counts.min()  # synthetic
+
+
+# ------------------------------------------------- through the classifier
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_every_alias_fits_through_the_classifier(alias):
+    X, y = _data(n=300, weights=(0.9,))
+    clf = _net(sampler=alias).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert len(clf.history) == 3
+    again = _net(sampler=alias).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(proba, again)  # same random_state, same draws
+
+
+def test_sampler_changes_what_the_network_sees():
+    X, y = _data(n=400, weights=(0.9,))
+    sizes = {}
+    for alias in ["natural", "undersample"]:
+        recorder = Recorder()
+        _net(sampler=alias, callbacks=[recorder], train_split=None, batch_size=1000).fit(X, y)
+        sizes[alias] = [len(yb) for _, yb in recorder.batches]
+        minority = np.mean(np.concatenate([yb.numpy() for _, yb in recorder.batches]) == 1)
+        if alias == "undersample":
+            assert minority == 0.5
+        else:
+            assert minority == pytest.approx(np.mean(y == 1))
+    assert sizes["natural"] == [400] * 3
+    assert sizes["undersample"] == [2 * np.bincount(y).min()] * 3
+
+
+def test_sampler_parameters_through_set_params():
+    X, y = _data(n=200, weights=(0.8,))
+    clf = _net(sampler="progressive", sampler__schedule="cosine", sampler__reverse=True)
+    clf.fit(X, y)
+    assert clf.get_params()["sampler__schedule"] == "cosine"
+    with pytest.raises(ValueError, match="schedule='nope'"):
+        clf.set_params(sampler__schedule="nope").fit(X, y)
+    with pytest.raises(ValueError, match="sampler='bogus' is not a known sampler"):
+        _net(sampler="bogus").fit(X, y)
+
+
+def test_grid_search_over_samplers_and_smote():
+    X, y = _data(n=240, weights=(0.85,))
+    grid = GridSearchCV(
+        _net(max_epochs=2),
+        [{"sampler": ALIASES}, {"resampler": [SMOTE(k_neighbors=3)]}],
+        cv=2,
+        scoring="balanced_accuracy",
+        error_score="raise",
+    ).fit(X, y)
+    params = grid.cv_results_["params"]
+    assert [p.get("sampler") for p in params[:5]] == ALIASES
+    assert isinstance(params[5]["resampler"], SMOTE)
+    scores = grid.cv_results_["mean_test_score"]
+    assert len(scores) == 6 and np.all(np.isfinite(scores)) and np.all(scores >= 0)
+    assert grid.best_estimator_.predict(X).shape == y.shape
+
+
+def test_multiclass_long_tail_with_every_remedy():
+    X, y = _data(n=400, weights=(0.7, 0.2, 0.07), n_classes=4)
+    counts = np.bincount(y)
+    for params, expected in [
+        (dict(sampler="balanced", augment=GaussianNoise()), counts),
+        (dict(resampler=RandomOverSampler()), [counts.max()] * 4),
+        (dict(resampler=EpochResampler(RandomUnderSampler())), [counts.min()] * 4),
+    ]:
+        clf = _net(train_split=None, **params).fit(X, y)
+        assert clf.predict_proba(X).shape == (400, 4)
+        np.testing.assert_array_equal(clf.class_counts_, expected)
