@@ -2,6 +2,7 @@
 
 from .augmentation import GaussianNoise
 from .classifier import BalancedNetClassifier
+from .ensemble import BootstrapEnsembleClassifier
 from .losses import (
     BalancedSoftmaxLoss,
     CrossEntropy,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BalancedNetClassifier",
+    "BootstrapEnsembleClassifier",
     "BalancedSoftmaxLoss",
     "CrossEntropy",
     "FocalLoss",

@@ -1,0 +1,513 @@
+"""BootstrapEnsembleClassifier: networks trained on balanced draws, combined by voting.
+
+Each member of the ensemble is trained on its own *balanced draw* of the
+training data: ``m`` rows of every class (``m`` = the rarest class's count by
+default), drawn without replacement, so no member sees a skewed class mix and,
+over the members, most majority rows are used by some member (EasyEnsemble,
+Liu et al. 2009, with any scikit-learn classifier as the member and a network
+as the default). Members are fitted in parallel through joblib, so
+``with joblib.parallel_backend("dask"):`` spreads them over a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Number
+
+import joblib
+import numpy as np
+import torch
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from .classifier import BalancedNetClassifier
+
+__all__ = ["BootstrapEnsembleClassifier", "default_estimator"]
+
+_MAX_INT = np.iinfo(np.int32).max
+
+
+def default_estimator() -> BalancedNetClassifier:
+    """The member network used when ``estimator=None``.
+
+    A :class:`~skimbnet.BalancedNetClassifier` tuned for small balanced draws
+    (see ``benchmarks/results/ensemble.md`` for the measurements behind it):
+    no class weights (every draw is balanced already), one hidden layer of 64
+    units and a fixed budget of epochs instead of early stopping, since a
+    validation split of a draw of a few dozen rows per class is too noisy to
+    pick an epoch by.
+
+    Pass it explicitly to tune the members in a grid search, e.g. over
+    ``estimator__loss`` or ``estimator__max_epochs``::
+
+        BootstrapEnsembleClassifier(estimator=default_estimator())
+
+    Examples
+    --------
+    >>> from skimbnet.ensemble import default_estimator
+    >>> default_estimator().class_weight is None
+    True
+    """
+    return BalancedNetClassifier(
+        hidden_layer_sizes=(64,),
+        class_weight=None,
+        max_epochs=100,
+        train_split=None,
+        lr=3e-3,
+    )
+
+
+class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
+    """An ensemble of classifiers, each trained on a class-balanced draw.
+
+    Every member gets its own draw of ``samples_per_class`` rows of every
+    class (by default ``m``, the rarest class's count, without replacement:
+    each member sees all rare rows and a different random part of the
+    frequent classes). The members' probabilities are averaged
+    (``voting="soft"``) or their predictions counted (``voting="hard"``).
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier, default=None
+        The member; cloned for each draw, and its ``random_state`` (and any
+        nested ``*__random_state``) replaced by a seed derived from this
+        ensemble's ``random_state``. ``None`` uses :func:`default_estimator`,
+        a small :class:`~skimbnet.BalancedNetClassifier` with
+        ``class_weight=None``. To tune the members, pass the estimator
+        explicitly and search ``estimator__<param>``.
+    n_estimators : int, default=10
+        Number of members (each trained on its own draw).
+    samples_per_class : None, int or dict, default=None
+        Rows of each class in a member's draw. ``None``: ``m`` = the rarest
+        class's count (with a ``resampler``: every row of each class). An int:
+        the same count for every class. A dict ``{label: count}``: per class;
+        classes it leaves out get the ``None`` count. Fitted as
+        ``samples_per_class_``.
+    replacement : bool, default=False
+        Draw the rows of each class with replacement (a bootstrap within each
+        class). Without replacement a count may not exceed the class's size,
+        unless a ``resampler`` is given (the class is then kept whole and the
+        resampler fills it up).
+    voting : {"soft", "hard"}, default="soft"
+        ``"soft"``: ``predict_proba`` is the mean of the members'
+        probabilities (members need ``predict_proba``). ``"hard"``:
+        ``predict_proba`` is the share of members voting for each class.
+        ``predict`` is the class of highest ``predict_proba`` in both cases
+        (ties go to the class listed first in ``classes_``).
+    resampler : imbalanced-learn sampler, default=None
+        Builds each member's training set from its draw instead of leaving the
+        draw as it is: for every member the draw (``min(count, class size)``
+        rows of each class, or ``count`` rows with replacement) is passed to
+        ``clone(resampler).fit_resample`` with a member-specific
+        ``random_state``, and the member is trained on the result. With
+        ``imblearn.over_sampling.SMOTE()`` and ``samples_per_class=500`` each
+        member sees 500 random rows of every class larger than 500, and the
+        rows of the smaller classes plus synthetic ones up to 500
+        (``member_class_counts_`` shows the counts each member saw).
+        ``estimators_samples_`` lists the drawn original rows only.
+    n_jobs : int, default=None
+        Members fitted in parallel with joblib (``None``: 1, unless inside a
+        :func:`joblib.parallel_backend` context; ``-1``: all cores). With more
+        than one job each worker limits torch's (and BLAS') threads to
+        ``cores // n_jobs`` while it fits, so processes do not oversubscribe
+        the cores. Prediction runs in the calling process.
+    random_state : int, RandomState or None, default=None
+        Seeds the draws and the members: member ``i`` gets the ``i``-th
+        integer drawn from it, so the whole ensemble is reproducible, and a
+        ``warm_start`` extension from 5 to 10 members gives the same ensemble
+        as 10 members fitted at once (for an int ``random_state``).
+    verbose : int, default=0
+        joblib's progress messages while the members are fitted (``>= 1``
+        reports progress, ``> 10`` every member).
+    warm_start : bool, default=False
+        When fitted already, the next ``fit`` keeps the existing members and
+        adds ``n_estimators - len(estimators_)`` new ones (fit it on the same
+        data).
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The (unfitted) prototype the members are cloned from.
+    estimators_ : list of estimators
+        The fitted members.
+    estimators_samples_ : list of ndarray of int
+        The rows (indices into the ``X`` given to ``fit``) each member's draw
+        holds, sorted; the member was fitted on ``X[estimators_samples_[i]]``
+        (after the ``resampler``, when given). With ``replacement=True`` rows
+        can repeat.
+    member_class_counts_ : ndarray of shape (n_estimators, n_classes)
+        How many rows of each class (columns in ``classes_`` order) each
+        member was trained on, after resampling.
+    samples_per_class_ : dict
+        ``{label: count}`` drawn for each class.
+    class_counts_ : ndarray of shape (n_classes,)
+        Rows of each class in the data ``fit`` saw.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels. Members are trained on the original labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` was a DataFrame with string column names.
+
+    Notes
+    -----
+    ``fit`` takes no ``sample_weight``: a member's draw is random, so a row
+    of weight 2 cannot be made to act exactly as a duplicated row. Weights
+    can be given to the members through a fitted ``estimator`` of your own
+    or expressed by ``samples_per_class``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skimbnet import BootstrapEnsembleClassifier
+    >>> from skimbnet.ensemble import default_estimator
+    >>> X, y = make_classification(n_samples=400, weights=[0.9], random_state=0)
+    >>> ens = BootstrapEnsembleClassifier(
+    ...     estimator=default_estimator().set_params(max_epochs=10),
+    ...     n_estimators=3, random_state=0).fit(X, y)
+    >>> ens.samples_per_class_
+    {0: 42, 1: 42}
+    >>> ens.member_class_counts_
+    array([[42, 42],
+           [42, 42],
+           [42, 42]])
+    >>> ens.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        "estimator": [None, HasMethods(["fit", "predict"])],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "samples_per_class": [None, Interval(Integral, 1, None, closed="left"), dict],
+        "replacement": ["boolean"],
+        "voting": [StrOptions({"soft", "hard"})],
+        "resampler": [None, HasMethods(["fit_resample"])],
+        "n_jobs": [None, Integral],
+        "torch_threads": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_estimators=10,
+        samples_per_class=None,
+        replacement=False,
+        voting="soft",
+        resampler=None,
+        n_jobs=None,
+        torch_threads=1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.samples_per_class = samples_per_class
+        self.replacement = replacement
+        self.voting = voting
+        self.resampler = resampler
+        self.n_jobs = n_jobs
+        self.torch_threads = torch_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ helpers
+
+    def _prototype(self):
+        return default_estimator() if self.estimator is None else clone(self.estimator)
+
+    def _member_tags(self):
+        estimator = getattr(self, "estimator_", None)
+        try:
+            return get_tags(estimator if estimator is not None else self._prototype())
+        except Exception:  # an invalid `estimator` is reported by fit, not here
+            return None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        member = self._member_tags()
+        if member is not None:
+            tags.input_tags.sparse = member.input_tags.sparse
+            tags.input_tags.allow_nan = member.input_tags.allow_nan
+            tags.non_deterministic = member.non_deterministic
+        return tags
+
+    def _class_targets(self, classes, class_counts):
+        """The rows to draw of each class, as an int array in ``classes`` order."""
+        default = (
+            class_counts
+            if self.resampler is not None
+            else np.full_like(class_counts, class_counts.min())
+        )
+        spc = self.samples_per_class
+        if spc is None:
+            targets = default.copy()
+        elif isinstance(spc, dict):
+            targets = default.copy()
+            labels = classes.tolist()
+            unknown = [key for key in spc if not any(_same_label(key, c) for c in labels)]
+            if unknown:
+                raise ValueError(
+                    f"samples_per_class has keys {unknown} that are not classes of y; "
+                    f"the classes are {labels}."
+                )
+            for key, value in spc.items():
+                if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+                    raise ValueError(f"samples_per_class[{key!r}]={value!r} must be an int >= 1.")
+                for i, label in enumerate(labels):
+                    if _same_label(key, label):
+                        targets[i] = int(value)
+        else:
+            targets = np.full_like(class_counts, int(spc))
+        if not self.replacement and self.resampler is None:
+            too_big = np.flatnonzero(targets > class_counts)
+            if len(too_big):
+                i = too_big[0]
+                raise ValueError(
+                    f"samples_per_class={spc!r} asks for {targets[i]} rows of class "
+                    f"{classes[i]!r}, which has only {class_counts[i]}; use a smaller "
+                    "samples_per_class, replacement=True, or a resampler (which keeps the "
+                    "class whole and fills it up)."
+                )
+        return targets.astype(np.int64)
+
+    def _draw(self, rows_by_class, targets, rng):
+        """One member's rows: ``targets[c]`` rows of each class ``c`` (sorted)."""
+        parts = []
+        for rows, k in zip(rows_by_class, targets):
+            if self.replacement:
+                parts.append(rng.choice(rows, size=k, replace=True))
+            else:
+                parts.append(rng.choice(rows, size=min(k, len(rows)), replace=False))
+        return np.sort(np.concatenate(parts))
+
+    # --------------------------------------------------------------------- fit
+
+    def fit(self, X, y):
+        """Fit ``n_estimators`` members, each on its own balanced draw.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (a DataFrame's column names are checked at predict).
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        continuing = bool(self.warm_start and hasattr(self, "estimators_"))
+        prototype = self._prototype()
+        if self.voting == "soft" and not hasattr(prototype, "predict_proba"):
+            raise ValueError(
+                f"voting='soft' needs members with predict_proba, which "
+                f"{type(prototype).__name__} does not provide; use voting='hard'."
+            )
+        X, y = validate_data(
+            self, X, y, reset=not continuing, **_validate_X_kwargs(get_tags(prototype))
+        )
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y, but y "
+                f"contains only one class: {classes[0]!r}."
+            )
+        if continuing and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True: y has classes {list(classes)}, but the ensemble was "
+                f"fitted on {list(self.classes_)}; refit with warm_start=False."
+            )
+        class_counts = np.bincount(y_encoded, minlength=len(classes))
+        targets = self._class_targets(classes, class_counts)
+
+        n_old = len(self.estimators_) if continuing else 0
+        if self.n_estimators < n_old:
+            raise ValueError(
+                f"n_estimators={self.n_estimators} must be >= len(estimators_)={n_old} "
+                "when warm_start=True (members are only added, never removed)."
+            )
+        if continuing and self.n_estimators == n_old:
+            warnings.warn(
+                f"warm_start=True and n_estimators={n_old} equals len(estimators_): "
+                "no member was added.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return self
+
+        self.estimator_ = prototype
+        self.classes_ = classes
+        self.class_counts_ = class_counts
+        self.samples_per_class_ = {c: int(k) for c, k in zip(classes.tolist(), targets)}
+
+        # member i's seed is the i-th draw, so a warm-started ensemble equals a fresh one
+        seeds = check_random_state(self.random_state).randint(_MAX_INT, size=self.n_estimators)
+        rows_by_class = [np.flatnonzero(y_encoded == c) for c in range(len(classes))]
+        tasks = []
+        for seed in seeds[n_old:]:
+            rng = np.random.default_rng(int(seed))
+            rows = self._draw(rows_by_class, targets, rng)
+            member = _with_random_states(clone(prototype), rng)
+            resampler = (
+                None if self.resampler is None else _with_random_states(clone(self.resampler), rng)
+            )
+            tasks.append((member, rows, resampler))
+
+        n_parallel = min(joblib.effective_n_jobs(self.n_jobs), len(tasks))
+        threads = self.torch_threads
+        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fit_member)(member, X[rows], y[rows], resampler, classes, threads, n_parallel)
+            for member, rows, resampler in tasks
+        )
+        new_members = [member for member, _ in results]
+        new_counts = np.array([counts for _, counts in results], dtype=np.int64)
+        new_samples = [rows for _, rows, _ in tasks]
+        if continuing:
+            self.estimators_ = self.estimators_ + new_members
+            self.estimators_samples_ = self.estimators_samples_ + new_samples
+            self.member_class_counts_ = np.vstack([self.member_class_counts_, new_counts])
+        else:
+            self.estimators_ = new_members
+            self.estimators_samples_ = new_samples
+            self.member_class_counts_ = new_counts
+        return self
+
+    # -------------------------------------------------------------- prediction
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, **_validate_X_kwargs(get_tags(self.estimator_)))
+
+    def _member_columns(self, member):
+        """Columns of ``classes_`` that the member's ``classes_`` map to."""
+        member_classes = np.asarray(member.classes_)
+        columns = np.searchsorted(self.classes_, member_classes)
+        columns = np.clip(columns, 0, len(self.classes_) - 1)
+        if not np.all(self.classes_[columns] == member_classes):
+            raise ValueError(
+                f"a member predicts classes {list(member_classes)} that are not all in "
+                f"classes_={list(self.classes_)}."
+            )
+        return columns
+
+    def predict_proba(self, X):
+        """Class probabilities: the members' mean probability (``voting="soft"``)
+        or the share of members voting for each class (``voting="hard"``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to one; columns follow ``classes_``.
+        """
+        X = self._validate_X_predict(X)
+        proba = np.zeros((X.shape[0], len(self.classes_)))
+        for member in self.estimators_:
+            if self.voting == "soft":
+                proba[:, self._member_columns(member)] += member.predict_proba(X)
+            else:
+                votes = np.searchsorted(self.classes_, member.predict(X))
+                proba[np.arange(X.shape[0]), np.clip(votes, 0, len(self.classes_) - 1)] += 1
+        return proba / len(self.estimators_)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (``-inf`` for a share of 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The class of highest :meth:`predict_proba` for each row."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+# ------------------------------------------------------------------ workers
+
+
+def _fit_member(member, X, y, resampler, classes, threads, n_parallel):
+    """Fit one member on its draw (in a joblib worker); return it and its class counts."""
+    if threads == "auto":
+        threads = max(1, joblib.cpu_count() // max(1, n_parallel))
+    with _limited_threads(threads):
+        if resampler is not None:
+            X, y = resampler.fit_resample(X, y)
+            y = np.asarray(y)
+        member.fit(X, y)
+    labels, counts = np.unique(y, return_counts=True)
+    per_class = np.zeros(len(classes), dtype=np.int64)
+    per_class[np.searchsorted(classes, labels)] = counts
+    return member, per_class
+
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_STATE = {"depth": 0, "torch": None, "limiter": None}
+
+
+@contextmanager
+def _limited_threads(threads):
+    """Run with at most ``threads`` torch (and BLAS/OpenMP) threads; ``None``: as is.
+
+    Torch's thread count is global to the process, so members fitted
+    concurrently in one process (the threading backend) share one limit, set
+    by the first to enter and restored by the last to leave.
+    """
+    if threads is None:
+        yield
+        return
+    with _THREADS_LOCK:
+        state = _THREADS_STATE
+        if state["depth"] == 0:
+            state["torch"] = torch.get_num_threads()
+            state["limiter"] = threadpool_limits(limits=threads)
+            torch.set_num_threads(threads)
+        state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            state["depth"] -= 1
+            if state["depth"] == 0:
+                torch.set_num_threads(state["torch"])
+                state["limiter"].restore_original_limits()
+                state["torch"] = state["limiter"] = None
+
+
+def _with_random_states(estimator, rng):
+    """Give every ``random_state`` parameter of ``estimator`` a seed from ``rng``."""
+    params = estimator.get_params(deep=True)
+    keys = sorted(k for k in params if k == "random_state" or k.endswith("__random_state"))
+    if keys:
+        seeds = rng.integers(_MAX_INT, size=len(keys))
+        estimator.set_params(**{k: int(s) for k, s in zip(keys, seeds)})
+    return estimator
+
+
+def _validate_X_kwargs(member_tags):
+    """Accept what the member accepts: sparse matrices, missing values."""
+    return {
+        "accept_sparse": ["csr", "csc"] if member_tags.input_tags.sparse else False,
+        "ensure_all_finite": "allow-nan" if member_tags.input_tags.allow_nan else True,
+    }
+
+
+def _same_label(a, b):
+    """Compare numpy and Python scalars (``np.int64(1) == 1``, ``np.str_("a") == "a"``)."""
+    a = a.item() if isinstance(a, np.generic) else a
+    b = b.item() if isinstance(b, np.generic) else b
+    if isinstance(a, Number) and isinstance(b, Number):
+        return a == b
+    return type(a) is type(b) and a == b
