@@ -98,9 +98,48 @@ class EpochSampler(Sampler):
             )
         self.random_state = int(random_state)
         self.epoch = 0
-        self.classes, codes = np.unique(self.y, return_inverse=True)
-        self.codes = codes.astype(np.intp, copy=False)
-        self.class_counts = np.bincount(self.codes, minlength=len(self.classes))
+
+    def _encode(self):
+        # computed on first use: a natural shuffle never needs the classes
+        y = self.y
+        if y.dtype.kind in "iu" and y.min() >= 0 and y.max() < 2 * len(y) + 1024:
+            # encoded labels (the classifier's case): counting, no sort
+            counts = np.bincount(y)
+            classes = np.flatnonzero(counts)
+            if len(classes) == len(counts):
+                codes = y.astype(np.intp, copy=False)
+            else:
+                lookup = np.zeros(len(counts), dtype=np.intp)
+                lookup[classes] = np.arange(len(classes))
+                codes = lookup[y]
+            classes = classes.astype(y.dtype)
+        else:
+            classes, codes = np.unique(y, return_inverse=True)
+            codes = codes.reshape(-1).astype(np.intp, copy=False)
+        self._classes = classes
+        self._codes = codes
+        self._class_counts = np.bincount(codes, minlength=len(classes))
+
+    @property
+    def classes(self) -> np.ndarray:
+        """The distinct labels of ``y``."""
+        if "_classes" not in vars(self):
+            self._encode()
+        return self._classes
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The class of each row as a position in :attr:`classes`."""
+        if "_codes" not in vars(self):
+            self._encode()
+        return self._codes
+
+    @property
+    def class_counts(self) -> np.ndarray:
+        """Rows of each class, in :attr:`classes` order."""
+        if "_class_counts" not in vars(self):
+            self._encode()
+        return self._class_counts
 
     @property
     def n_classes(self) -> int:
