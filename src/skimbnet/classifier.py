@@ -186,6 +186,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
     initialized_ = False
     history_ = None
     virtual_params_ = MappingProxyType({})
+    # the components skorch registers at initialisation, known from the start so
+    # that a module instance can be a constructor parameter
+    prefixes_ = NeuralNetClassifier.prefixes_ + ["module", "criterion", "optimizer"]
+    cuda_dependent_attributes_ = ["module_", "criterion_", "optimizer_"]
+    _modules = ["module"]
+    _criteria = ["criterion"]
+    _optimizers = ["optimizer"]
     # skorch components that this class replaces by its own data path
     criterion = None
     iterator_train = DataLoader
@@ -509,8 +516,6 @@ class BalancedNetClassifier(NeuralNetClassifier):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must not be all zero: nothing would be learned.")
 
         seed = (
             self._seed_
