@@ -31,6 +31,16 @@ from skimbnet.losses import (
 ALIASES = ["ce", "focal", "ldam", "logit_adjusted", "balanced_softmax", "soft_f1"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # tiny tensors gain nothing from intra-op threads, and on a loaded machine the
+    # threads' synchronisation makes every op 100x slower
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 # ------------------------------------------------------- reference formulas
 # plain numpy, one row at a time, float64, straight from the papers
 

@@ -15,26 +15,28 @@ and weights stay finite.
 
 Which loss when
 ---------------
+(see ``benchmarks/results/losses.md`` for the study behind it)
 
-==================== =================================================== =========================
-alias                use it when                                         recommended class_weight
-==================== =================================================== =========================
-``"ce"``             default; with ``class_weight="balanced"`` a strong  ``"balanced"``
-                     and simple baseline; with ``None`` and post-hoc
-                     ``logit_adjustment=1.0`` a consistent balanced-error
-                     rule without retraining
-``"logit_adjusted"`` you want balanced error (balanced accuracy) with a   ``None``
-                     loss that is Fisher-consistent for it (Menon et al.)
-``"balanced_softmax"`` same as ``"logit_adjusted"`` with ``tau=1``        ``None``
-                     (long-tailed multi-class, Ren et al.)
-``"ldam"``           long-tailed problems trained for a fixed number of   ``None`` (DRW re-weights)
-                     epochs; DRW needs the run to reach ``drw_start``
-``"focal"``          many easy majority rows swamp the gradient (Lin et   ``None`` or ``"balanced"``
-                     al.); tune ``gamma`` (and ``alpha``)
-``"soft_f1"``        the target metric is macro-F1 and batches are large  ``None``
-                     enough to hold rare-class rows; not a probability
-                     model
-==================== =================================================== =========================
+======================== ============================================= ====================
+loss                     use it when                                   ``class_weight``
+======================== ============================================= ====================
+``"ce"``                 a robust default; best macro-F1 in the study  ``"balanced"``
+``"logit_adjusted"``     the target is balanced error (balanced        ``None``
+                         accuracy) or ranking (AUC, AP); consistent
+                         for balanced error (Menon et al.)
+``"balanced_softmax"``   the same loss as ``"logit_adjusted"`` with    ``None``
+                         ``tau=1`` (Ren et al.)
+``logit_adjustment=1``   (a classifier parameter, with ``loss="ce"``)  ``None``
+                         balanced error from a plain-CE model without
+                         retraining; costs precision, so macro-F1
+``"ldam"``               long-tailed multi-class trained for a fixed   ``None``
+                         number of epochs (DRW must be reached)
+``"focal"``              many easy majority rows swamp the gradient;   ``"balanced"``
+                         on its own it does not correct the prior
+``"soft_f1"``            the target is macro-F1 and batches are large  ``None``
+                         enough to hold rare-class rows; not a
+                         probability model
+======================== ============================================= ====================
 
 Class weights (``class_weight=``) multiply into ``sample_weight`` in every loss;
 combining ``"balanced"`` class weights with a loss that already corrects for the
@@ -43,14 +45,16 @@ rare classes.
 
 What ``predict_proba`` means
 ----------------------------
-The classifier returns ``softmax(z)`` of the network's logits ``z`` (through
-:meth:`LossModule.prediction_logits`, which is the identity except for LDAM).
-For ``"ce"`` with ``class_weight=None`` that estimates the class posterior under
-the training prior; class weights, ``"logit_adjusted"`` (``tau=1``) and
-``"balanced_softmax"`` make it an estimate of the posterior under a *balanced*
-prior (every class equally likely), the one whose argmax minimises balanced
-error. To get natural-prior probabilities from those, add ``log(class_prior_)``
-to the logits before the softmax.
+``predict_proba`` is the softmax of the network's logits ``z``.
+:meth:`LossModule.prediction_logits` names the logits whose softmax is each
+loss's own probability estimate: ``z`` itself, except for LDAM, which trains
+``softmax(scale * z)``. For ``"ce"`` with ``class_weight=None``, ``softmax(z)``
+estimates the class posterior under the training prior; ``"balanced"`` class
+weights, ``"logit_adjusted"`` (``tau=1``) and ``"balanced_softmax"`` make it an
+estimate of the posterior under a *balanced* prior (every class equally
+likely), the one whose argmax minimises balanced error. To get natural-prior
+probabilities from those, add ``log(class_prior_)`` to the logits before the
+softmax.
 """
 
 from __future__ import annotations
