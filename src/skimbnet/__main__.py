@@ -1,0 +1,7 @@
+"""``python -m skimbnet``: the same as the ``skimbnet`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
