@@ -714,7 +714,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         logits = self._forward(X_v)
         with torch.no_grad():
             valid_loss = float(self.criterion_(logits, y_v, w_v))
-        adjusted = self._adjust(logits)
+        adjusted = self._adjust(self._prediction_logits(logits))
         proba = torch.softmax(adjusted.double(), dim=1).cpu().numpy()
         name, metric = resolve_validation_metric(self.scoring)
         score = float(metric(y_v.cpu().numpy(), proba))
@@ -749,7 +749,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         X_t = self._to_tensor_X(X, torch.device(self.device))
-        return self._adjust(self._forward(X_t))
+        return self._adjust(self._prediction_logits(self._forward(X_t)))
+
+    def _prediction_logits(self, logits):
+        # losses that rescale logits in training (LDAM) say how to read them
+        rescale = getattr(self.criterion_, "prediction_logits", None)
+        return logits if rescale is None else rescale(logits)
 
     def decision_function(self, X):
         """Logits of each class (for two classes: the logit difference).
