@@ -293,3 +293,23 @@ def test_multiclass_long_tail_with_every_remedy():
         clf = _net(train_split=None, **params).fit(X, y)
         assert clf.predict_proba(X).shape == (400, 4)
         np.testing.assert_array_equal(clf.class_counts_, expected)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BalancedNetClassifier does not call redraw_training_split yet (issue 4 wiring); "
+    "remove this marker once it does",
+)
+def test_epoch_resampler_redraws_every_epoch_through_the_classifier():
+    X, y = _data(n=400, weights=(0.9,))
+    recorder = Recorder()
+    _net(
+        resampler=EpochResampler(RandomUnderSampler()),
+        callbacks=[recorder],
+        max_epochs=3,
+        train_split=None,
+    ).fit(X, y)
+    sizes = [len(X_t) for X_t, _, _ in recorder.train]
+    assert sizes == [2 * np.bincount(y).min()] * 3
+    assert not torch.equal(recorder.train[0][0], recorder.train[1][0])
+    assert not torch.equal(recorder.train[1][0], recorder.train[2][0])
