@@ -1,4 +1,4 @@
-"""The ``skimbnet`` command: show what the library does on an imbalanced problem."""
+"""The ``skimbnet`` command: ``compare`` (a strategy leaderboard) and ``demo``."""
 
 from __future__ import annotations
 
@@ -58,26 +58,197 @@ def _demo(args) -> int:
     return 0
 
 
+def _add_demo_options(p) -> None:
+    p.add_argument("--n-samples", type=int, default=6000, help="rows (default 6000)")
+    p.add_argument("--rare-share", type=float, default=0.04, help="share of the rare class (0.04)")
+    p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+
+
+def _add_compare_options(p) -> None:
+    p.add_argument(
+        "csv", nargs="?", help="a CSV file (with --target); default: a shipped real data set"
+    )
+    p.add_argument("--target", help="the CSV's column to predict")
+    p.add_argument(
+        "--dataset",
+        help="a shipped data set (see --list-datasets); default yeast4 (digits_8 without the "
+        "datasets extra)",
+    )
+    p.add_argument("--list-datasets", action="store_true", help="list shipped data sets and exit")
+    p.add_argument("--cv", type=int, default=5, help="stratified folds (default 5)")
+    p.add_argument(
+        "--strategies", help="comma-separated strategy keys to run (default all; see --list)"
+    )
+    p.add_argument("--list", action="store_true", help="list the strategies and exit")
+    p.add_argument(
+        "--max-epochs", type=int, default=None, help="cap on the networks' epochs (quick runs)"
+    )
+    p.add_argument(
+        "--rank-by",
+        default="balanced_accuracy",
+        choices=["balanced_accuracy", "f1_macro", "average_precision", "rare_recall"],
+        help="metric that picks the winner (default balanced_accuracy)",
+    )
+    p.add_argument("--n-jobs", type=int, default=-1, help="parallel fits (default -1: all cores)")
+    p.add_argument(
+        "--backend", choices=["loky", "threading", "dask"], default="loky", help="joblib backend"
+    )
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--plot", metavar="PNG", help="write a bar chart and the winner's PR curve")
+    p.add_argument("--json", metavar="PATH", help="write the leaderboard as JSON")
+    p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skimbnet",
-        description="Neural networks that learn rare classes. With no command, "
-        "compare a plain network with BalancedNetClassifier on an imbalanced problem.",
+        description="Neural networks that learn rare classes. `skimbnet compare` cross-validates "
+        "a leaderboard of imbalance strategies on your data (or a shipped real data set); "
+        "`skimbnet demo` (also with no command) compares a plain network with "
+        "BalancedNetClassifier on a synthetic problem.",
     )
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="plain network vs BalancedNetClassifier (the default)")
+    compare = sub.add_parser(
+        "compare",
+        help="leaderboard of imbalance strategies, cross-validated",
+        description="Stratified k-fold leaderboard of imbalance strategies: "
+        "skimbnet compare [CSV --target COL | --dataset NAME]",
+    )
     for p in (parser, demo):
-        p.add_argument("--n-samples", type=int, default=6000, help="rows (default 6000)")
-        p.add_argument(
-            "--rare-share", type=float, default=0.04, help="share of the rare class (0.04)"
-        )
-        p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+        _add_demo_options(p)
+    _add_compare_options(compare)
     return parser
+
+
+def _error(message: str, command: str = "") -> int:
+    prog = f"skimbnet {command}".strip()
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _compare(args) -> int:
+    from .compare import (
+        DEFAULT_DATASET,
+        FALLBACK_DATASET,
+        CompareInputError,
+        load_csv,
+        run_comparison,
+        strategies,
+    )
+
+    if args.list:
+        for s in strategies(args.random_state, args.max_epochs):
+            reason = s.missing()
+            print(f"{s.key:22s} {s.code}" + (f"   [not available: {reason}]" if reason else ""))
+        return 0
+    if args.list_datasets:
+        from .datasets import list_datasets
+
+        print("\n".join(list_datasets()))
+        return 0
+    if args.csv and args.dataset:
+        return _error("give a CSV or --dataset, not both", "compare")
+    if args.csv and not args.target:
+        return _error("a CSV needs --target COLUMN (the column to predict)", "compare")
+    if args.target and not args.csv:
+        return _error("--target goes with a CSV file", "compare")
+    if args.scheduler and args.backend != "dask":
+        return _error("--scheduler goes with --backend dask", "compare")
+    if args.max_epochs is not None and args.max_epochs < 1:
+        return _error("--max-epochs must be at least 1", "compare")
+    prep, notes = None, []
+    try:
+        if args.csv:
+            X, y, prep, notes = load_csv(args.csv, args.target)
+            name = args.csv
+        else:
+            from .datasets import load_dataset
+
+            name = args.dataset or DEFAULT_DATASET
+            try:
+                X, y = load_dataset(name)
+            except ImportError as exc:
+                if args.dataset:
+                    return _error(str(exc), "compare")
+                notes.append(f"{exc}; using {FALLBACK_DATASET} (scikit-learn) instead")
+                name = FALLBACK_DATASET
+                X, y = load_dataset(name)
+            except ValueError as exc:
+                return _error(str(exc), "compare")
+        rare_share = min(np.mean(y == c) for c in np.unique(y))
+        print(
+            f"Data: {name}, {len(y)} rows x {X.shape[1]} columns, "
+            f"{len(np.unique(y))} classes, rarest class {rare_share:.1%}; "
+            f"{args.cv}-fold stratified cross-validation"
+        )
+        for note in notes:
+            print(f"  note: {note}")
+        only = [k.strip() for k in args.strategies.split(",")] if args.strategies else None
+        kwargs = dict(
+            dataset_name=name,
+            cv=args.cv,
+            preprocessing=prep,
+            notes=notes,
+            only=only,
+            max_epochs=args.max_epochs,
+            rank_by=args.rank_by,
+            n_jobs=args.n_jobs,
+            random_state=args.random_state,
+            progress=not args.no_progress,
+        )
+        if args.backend == "dask":
+            board = _run_on_dask(args.scheduler, run_comparison, X, y, kwargs)
+            if isinstance(board, int):
+                return board
+        else:
+            import joblib
+
+            with joblib.parallel_backend(args.backend):
+                board = run_comparison(X, y, **kwargs)
+    except CompareInputError as exc:
+        return _error(str(exc), "compare")
+    print()
+    print(board.table())
+    print()
+    if board.winner is None:
+        print("No strategy finished; see the errors above.")
+        return 1
+    print(f"Winner by {args.rank_by.replace('_', ' ')}: {board.winner['name']}. Build it with:\n")
+    print(board.winner_code())
+    if args.json:
+        board.write_json(args.json)
+        print(f"Wrote {args.json}")
+    if args.plot:
+        try:
+            board.plot(args.plot)
+        except ImportError:
+            return _error("--plot needs matplotlib: pip install matplotlib", "compare")
+        print(f"Wrote {args.plot}")
+    return 0
+
+
+def _run_on_dask(address, run, X, y, kwargs):
+    try:
+        import joblib
+        from dask.distributed import Client
+    except ImportError:
+        return _error('--backend dask needs dask: pip install "dask[distributed]"', "compare")
+    try:
+        client = Client(address) if address else Client(processes=True)
+    except (OSError, TimeoutError, ValueError) as exc:
+        return _error(f"cannot reach the Dask scheduler {address!r}: {exc}", "compare")
+    with client, joblib.parallel_backend("dask"):
+        print(f"  Dask: {client.dashboard_link or client.scheduler.address}")
+        return run(X, y, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skimbnet`` console script and ``python -m skimbnet``."""
     args = build_parser().parse_args(argv)
+    if args.command == "compare":
+        return _compare(args)
     if not 0 < args.rare_share < 0.5:
         print("skimbnet: error: --rare-share must be in (0, 0.5)", file=sys.stderr)
         return 2
