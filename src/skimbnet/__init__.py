@@ -20,6 +20,7 @@ from .sampling import (
     SquareRootSampler,
     UnderSampler,
 )
+from .search import search_space
 
 __version__ = "0.1.0"
 
@@ -40,5 +41,6 @@ __all__ = [
     "ProgressiveSampler",
     "SquareRootSampler",
     "UnderSampler",
+    "search_space",
     "__version__",
 ]

@@ -1,0 +1,604 @@
+"""Hyper-parameter search spaces for Optuna, scikit-learn and FLAML.
+
+:func:`search_space` returns the distributions to search for a
+:class:`~skimbnet.BalancedNetClassifier` (or a
+:class:`~skimbnet.BootstrapEnsembleClassifier`, or a pipeline ending in one),
+ready for Optuna's ``OptunaSearchCV`` (``backend="optuna"``, the default) or
+scikit-learn's ``RandomizedSearchCV`` (``backend="sklearn"``).
+:func:`flaml_learner` (and :data:`FLAMLBalancedNet`) turns the same space into a
+FLAML learner, for ``AutoML.add_learner``.
+
+Optuna and FLAML are optional (``pip install "skimbnet[automl]"``): they are
+imported only when a space or a learner for them is built, so ``import
+skimbnet`` never needs them.
+
+Examples
+--------
+>>> from skimbnet import search_space
+>>> space = search_space(backend="sklearn", losses=["ce", "focal"])
+>>> sorted(space)  # doctest: +NORMALIZE_WHITESPACE
+['class_weight', 'dropout', 'hidden_layer_sizes', 'loss', 'lr',
+ 'optimizer__weight_decay', 'sampler']
+>>> space["loss"]
+['ce', 'focal']
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sklearn.base import clone
+
+from .classifier import BalancedNetClassifier
+
+# FLAMLBalancedNet is built on first access (it subclasses FLAML's learner)
+__all__ = ["search_space", "flaml_learner", "BACKENDS"]
+
+#: the ``backend`` names :func:`search_space` accepts
+BACKENDS = ("optuna", "sklearn")
+
+#: network shapes searched by default (the default MLP only)
+DEFAULT_HIDDEN_LAYER_SIZES = ((32,), (64,), (128,), (64, 32), (128, 64), (256, 128))
+#: class weightings searched by default (networks; ensemble members train on balanced draws)
+DEFAULT_CLASS_WEIGHTS = ("balanced", "effective", None)
+#: learning-rate range (log scale)
+DEFAULT_LR = (1e-4, 3e-2)
+#: decoupled weight decay (``optimizer__weight_decay`` of AdamW), log scale: a
+#: network, and an ensemble member (whose small balanced draws want strong decay)
+DEFAULT_WEIGHT_DECAY = (1e-6, 1e-1)
+DEFAULT_MEMBER_WEIGHT_DECAY = (1e-2, 3.0)
+DEFAULT_DROPOUT = (0.0, 0.5)
+DEFAULT_N_ESTIMATORS = (3, 30)
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One searched parameter, independent of the search library.
+
+    ``kind`` is ``"float"``, ``"int"`` or ``"categorical"``; ``low``/``high``
+    bound the numeric kinds (both included), ``log`` searches them on a log
+    scale, ``choices`` lists a categorical one's values, and ``cheap`` is the
+    value that trains fastest (FLAML's ``low_cost_init_value``).
+    """
+
+    name: str
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple = ()
+    cheap: Any = None
+
+
+def search_space(
+    estimator=None,
+    *,
+    backend: str = "optuna",
+    losses="all",
+    samplers=AUTO,
+    class_weights=AUTO,
+    hidden_layer_sizes=AUTO,
+    lr=DEFAULT_LR,
+    weight_decay=AUTO,
+    dropout=AUTO,
+    max_epochs=None,
+    n_estimators=AUTO,
+    prefix: str = "",
+) -> dict:
+    """Hyper-parameter distributions for searching a skimbnet estimator.
+
+    Every option below is either a set of values to search or ``None`` to
+    leave that parameter out of the space (it then keeps the estimator's
+    value).
+
+    Parameters
+    ----------
+    estimator : None, "net", "ensemble" or estimator, default=None
+        What is searched: ``None``/``"net"`` a
+        :class:`~skimbnet.BalancedNetClassifier`, ``"ensemble"`` a
+        :class:`~skimbnet.BootstrapEnsembleClassifier` with an explicit member
+        ``estimator`` (its member parameters are ``estimator__*``), or the
+        estimator itself. A :class:`~sklearn.pipeline.Pipeline` is searched
+        through its last step (the keys get ``<step name>__``). A network with
+        a custom ``module`` has no ``hidden_layer_sizes``/``dropout`` in its
+        space (set ``module__*`` ranges yourself).
+    backend : {"optuna", "sklearn"}, default="optuna"
+        ``"optuna"``: :mod:`optuna.distributions` for
+        ``optuna_integration.OptunaSearchCV``. ``"sklearn"``: lists and
+        :mod:`scipy.stats` distributions for
+        :class:`~sklearn.model_selection.RandomizedSearchCV` (integers are
+        drawn uniformly there, also where Optuna uses a log scale).
+    losses : "all", list of str or None, default="all"
+        Loss aliases to search; ``"all"`` is every alias in
+        :func:`skimbnet.losses.available_losses`.
+    samplers : "auto", list of str or None, default="auto"
+        Sampler aliases; ``"auto"`` is every alias in
+        :func:`skimbnet.sampling.available_samplers` for a network and none
+        for an ensemble's members (their draws are balanced already).
+    class_weights : "auto", list or None, default="auto"
+        ``class_weight`` values; ``"auto"`` is ``["balanced", "effective",
+        None]`` for a network and none for an ensemble's members.
+    hidden_layer_sizes : "auto", list of tuples or None, default="auto"
+        Network shapes; ``"auto"`` is ``(32,), (64,), (128,), (64, 32),
+        (128, 64), (256, 128)`` (none with a custom ``module``).
+    lr : (low, high) or None, default=(1e-4, 3e-2)
+        Learning-rate range, searched on a log scale.
+    weight_decay : "auto", (low, high) or None, default="auto"
+        ``optimizer__weight_decay`` range (log scale); ``"auto"`` is
+        ``(1e-6, 1e-1)`` for a network and ``(1e-2, 3.0)`` for ensemble
+        members (strong decay suits their small draws).
+    dropout : "auto", (low, high) or None, default="auto"
+        Dropout range of the default MLP; ``"auto"`` is ``(0.0, 0.5)`` for a
+        network and none for ensemble members (it measured no better there).
+    max_epochs : (low, high) or None, default=None
+        Epoch budget range (log scale). Not searched by default: early
+        stopping on the validation split chooses the epoch.
+    n_estimators : "auto", (low, high) or None, default="auto"
+        Ensemble size range (ensembles only); ``"auto"`` is ``(3, 30)``.
+    prefix : str, default=""
+        Put in front of every key, e.g. ``"clf__"`` for a pipeline step.
+
+    Returns
+    -------
+    dict
+        ``{parameter name: distribution}``, for ``param_distributions``.
+
+    Notes
+    -----
+    Optuna stores ``hidden_layer_sizes`` choices (tuples) in memory only;
+    with a database ``storage`` leave them out (``hidden_layer_sizes=None``)
+    and search the shape some other way.
+
+    Examples
+    --------
+    >>> from skimbnet import BalancedNetClassifier, search_space
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> pipe = make_pipeline(StandardScaler(), BalancedNetClassifier())
+    >>> space = search_space(pipe, backend="sklearn", samplers=None)
+    >>> sorted(space)[:2]
+    ['balancednetclassifier__class_weight', 'balancednetclassifier__dropout']
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is not supported; use one of {list(BACKENDS)}.")
+    dims = _dimensions(
+        estimator,
+        losses=losses,
+        samplers=samplers,
+        class_weights=class_weights,
+        hidden_layer_sizes=hidden_layer_sizes,
+        lr=lr,
+        weight_decay=weight_decay,
+        dropout=dropout,
+        max_epochs=max_epochs,
+        n_estimators=n_estimators,
+        prefix=prefix,
+    )
+    convert = _to_optuna if backend == "optuna" else _to_sklearn
+    return {d.name: convert(d) for d in dims}
+
+
+# ------------------------------------------------------------------ dimensions
+
+
+def _target(estimator, prefix=""):
+    """``(kind, prefix, member)`` of the searched estimator: kind "net" or "ensemble"."""
+    if estimator is None or (isinstance(estimator, str) and estimator == "net"):
+        return "net", prefix, None
+    if isinstance(estimator, str):
+        if estimator == "ensemble":
+            return "ensemble", prefix, None
+        raise ValueError(f"estimator={estimator!r} must be 'net', 'ensemble' or an estimator.")
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        name, last = steps[-1]
+        return _target(last, f"{prefix}{name}__")
+    ensemble_cls = _ensemble_class()
+    if isinstance(estimator, type):
+        if issubclass(estimator, BalancedNetClassifier):
+            return "net", prefix, None
+        if ensemble_cls is not None and issubclass(estimator, ensemble_cls):
+            return "ensemble", prefix, None
+    elif isinstance(estimator, BalancedNetClassifier):
+        return "net", prefix, estimator
+    elif ensemble_cls is not None and isinstance(estimator, ensemble_cls):
+        if estimator.estimator is None:
+            raise ValueError(
+                "a BootstrapEnsembleClassifier with estimator=None has no member parameters "
+                "to search; pass the member explicitly, e.g. "
+                "BootstrapEnsembleClassifier(estimator=skimbnet.ensemble.default_estimator())."
+            )
+        return "ensemble", prefix, estimator.estimator
+    raise TypeError(
+        f"cannot build a search space for {type(estimator).__name__}; pass a "
+        "BalancedNetClassifier, a BootstrapEnsembleClassifier, a Pipeline ending in one, "
+        "'net' or 'ensemble'."
+    )
+
+
+def _ensemble_class():
+    try:
+        from .ensemble import BootstrapEnsembleClassifier
+    except ImportError:  # pragma: no cover - the ensemble module is optional here
+        return None
+    return BootstrapEnsembleClassifier
+
+
+def _dimensions(
+    estimator,
+    *,
+    losses,
+    samplers,
+    class_weights,
+    hidden_layer_sizes,
+    lr,
+    weight_decay,
+    dropout,
+    max_epochs,
+    n_estimators,
+    prefix,
+) -> list[Dimension]:
+    kind, prefix, member = _target(estimator, prefix)
+    ensemble = kind == "ensemble"
+    net_prefix = f"{prefix}estimator__" if ensemble else prefix
+    custom_module = isinstance(member, BalancedNetClassifier) and member.module is not None
+
+    def pick(value, net_default, member_default):
+        if isinstance(value, str) and value == AUTO:
+            return member_default if ensemble else net_default
+        return value
+
+    losses = _names("losses", losses, _loss_names())
+    samplers = _names("samplers", pick(samplers, "all", None), _sampler_names())
+    class_weights = pick(class_weights, DEFAULT_CLASS_WEIGHTS, None)
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, str) and sizes == AUTO:
+        sizes = None if custom_module else DEFAULT_HIDDEN_LAYER_SIZES
+    dropout = pick(dropout, DEFAULT_DROPOUT, None)
+    if custom_module and isinstance(dropout, tuple) and dropout == DEFAULT_DROPOUT:
+        dropout = None
+    weight_decay = pick(weight_decay, DEFAULT_WEIGHT_DECAY, DEFAULT_MEMBER_WEIGHT_DECAY)
+    if isinstance(n_estimators, str) and n_estimators == AUTO:
+        n_estimators = DEFAULT_N_ESTIMATORS if ensemble else None
+
+    dims: list[Dimension] = []
+
+    def categorical(name, values, cheap=None):
+        if values is None:
+            return
+        values = tuple(_as_choice(v) for v in values)
+        if not values:
+            raise ValueError(f"the choices for {name!r} are empty; pass None to leave it out.")
+        dims.append(Dimension(name, "categorical", choices=values, cheap=cheap))
+
+    def numeric(name, bounds, kind, log, cheap=None):
+        if bounds is None:
+            return
+        low, high = _bounds(name, bounds, log)
+        if kind == "int":
+            low, high = int(low), int(high)
+        dims.append(Dimension(name, kind, low, high, log=log, cheap=cheap))
+
+    categorical(f"{net_prefix}loss", losses)
+    categorical(f"{net_prefix}sampler", samplers)
+    categorical(f"{net_prefix}class_weight", class_weights)
+    categorical(
+        f"{net_prefix}hidden_layer_sizes",
+        sizes,
+        cheap=None if sizes is None else min((tuple(s) for s in sizes), key=_size_cost),
+    )
+    numeric(f"{net_prefix}lr", lr, "float", log=True)
+    numeric(f"{net_prefix}optimizer__weight_decay", weight_decay, "float", log=True)
+    numeric(f"{net_prefix}dropout", dropout, "float", log=False)
+    numeric(
+        f"{net_prefix}max_epochs",
+        max_epochs,
+        "int",
+        log=True,
+        cheap=None if max_epochs is None else int(max_epochs[0]),
+    )
+    if n_estimators is not None and not ensemble:
+        raise ValueError("n_estimators is searched for ensembles only; pass n_estimators=None.")
+    numeric(
+        f"{prefix}n_estimators",
+        n_estimators,
+        "int",
+        log=True,
+        cheap=None if n_estimators is None else int(n_estimators[0]),
+    )
+    return dims
+
+
+def _loss_names():
+    from .losses import available_losses
+
+    return list(available_losses())
+
+
+def _sampler_names():
+    from .sampling import available_samplers
+
+    return list(available_samplers())
+
+
+def _names(what, value, known):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value == "all":
+            return known
+        raise ValueError(f"{what}={value!r} must be 'all', a list of names or None.")
+    value = list(value)
+    unknown = [v for v in value if isinstance(v, str) and v not in known]
+    if unknown:
+        raise ValueError(f"{what} has unknown names {unknown}; the known ones are {known}.")
+    return value
+
+
+def _as_choice(value):
+    return tuple(int(s) for s in value) if isinstance(value, list | tuple) else value
+
+
+def _size_cost(sizes):
+    return sum(sizes), len(sizes)
+
+
+def _bounds(name, bounds, log):
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        msg = f"the range of {name!r} must be (low, high) or None; got {bounds!r}."
+        raise ValueError(msg) from None
+    if not low <= high or (log and low <= 0):
+        raise ValueError(
+            f"the range of {name!r} must have low <= high"
+            + (" and low > 0 (log scale)" if log else "")
+            + f"; got {bounds!r}."
+        )
+    return low, high
+
+
+# ------------------------------------------------------------------ backends
+
+
+def _to_optuna(dim: Dimension):
+    try:
+        from optuna import distributions
+    except ImportError as exc:
+        raise ImportError(
+            'search_space(backend="optuna") needs Optuna: pip install "skimbnet[automl]" '
+            '(or use backend="sklearn").'
+        ) from exc
+    if dim.kind == "categorical":
+        with warnings.catch_warnings():
+            # tuples (network shapes) are fine in memory; Optuna warns for databases
+            warnings.filterwarnings("ignore", message="Choices for a categorical distribution")
+            return distributions.CategoricalDistribution(dim.choices)
+    if dim.kind == "int":
+        return distributions.IntDistribution(int(dim.low), int(dim.high), log=dim.log)
+    return distributions.FloatDistribution(dim.low, dim.high, log=dim.log)
+
+
+def _to_sklearn(dim: Dimension):
+    from scipy import stats
+
+    if dim.kind == "categorical":
+        return list(dim.choices)
+    if dim.kind == "int":
+        return stats.randint(int(dim.low), int(dim.high) + 1)
+    if dim.low == dim.high:
+        return [dim.low]
+    if dim.log:
+        return stats.loguniform(dim.low, dim.high)
+    return stats.uniform(dim.low, dim.high - dim.low)
+
+
+# ---------------------------------------------------------------------- FLAML
+
+_NONE = "none"  # FLAML's categorical values stay JSON-friendly strings
+_HIDDEN_WIDTH, _HIDDEN_DEPTH = "hidden_width", "hidden_depth"
+
+
+def _flaml_space(dims: list[Dimension]) -> dict:
+    """FLAML's ``search_space`` from the dimensions.
+
+    Network shapes become two numeric dimensions (first-layer width, log
+    scale, and depth; each further layer is half as wide) so that FLAML's
+    cost-frugal local search can move along them.
+    """
+    from flaml import tune
+
+    space = {}
+    for d in dims:
+        if d.kind == "categorical" and d.name.endswith("hidden_layer_sizes"):
+            stem = d.name[: -len("hidden_layer_sizes")]
+            widths = [s[0] for s in d.choices if len(s)]
+            depths = [len(s) for s in d.choices]
+            lo_w, hi_w = (min(widths), max(widths)) if widths else (1, 1)
+            lo_d, hi_d = min(depths), max(depths)
+            space[stem + _HIDDEN_WIDTH] = _flaml_int(tune, lo_w, hi_w, log=True)
+            space[stem + _HIDDEN_DEPTH] = _flaml_int(tune, lo_d, hi_d, log=False)
+        elif d.kind == "categorical":
+            choices = [_NONE if c is None else c for c in d.choices]
+            entry = {"domain": tune.choice(choices)}
+            space[d.name] = entry
+        elif d.kind == "int":
+            space[d.name] = _flaml_int(tune, int(d.low), int(d.high), log=d.log)
+        else:
+            if d.low == d.high:
+                space[d.name] = {"domain": d.low}
+                continue
+            domain = tune.loguniform(d.low, d.high) if d.log else tune.uniform(d.low, d.high)
+            space[d.name] = {"domain": domain}
+    return space
+
+
+def _flaml_int(tune, low, high, log):
+    if low == high:
+        return {"domain": int(low)}
+    # FLAML's integer domains exclude the upper bound
+    domain = tune.lograndint(low, high + 1) if log else tune.randint(low, high + 1)
+    return {"domain": domain, "init_value": int(low), "low_cost_init_value": int(low)}
+
+
+def _flaml_params(config: dict) -> dict:
+    """Constructor parameters from a FLAML config (the inverse of the encodings above)."""
+    params = {}
+    shapes: dict[str, dict] = {}
+    for key, value in config.items():
+        for part in (_HIDDEN_WIDTH, _HIDDEN_DEPTH):
+            if key.endswith(part):
+                shapes.setdefault(key[: -len(part)], {})[part] = int(value)
+                break
+        else:
+            params[key] = None if isinstance(value, str) and value == _NONE else value
+    for stem, shape in shapes.items():
+        width, depth = shape.get(_HIDDEN_WIDTH, 64), shape.get(_HIDDEN_DEPTH, 1)
+        params[stem + "hidden_layer_sizes"] = tuple(max(width >> i, 1) for i in range(depth))
+    return params
+
+
+def _configured(prototype, **params):
+    """A fresh clone of ``prototype`` with ``params`` set (FLAML's ``estimator_class``)."""
+    return clone(prototype).set_params(**params)
+
+
+def _learner_base():
+    try:
+        from flaml.automl.model import SKLearnEstimator
+    except ImportError as exc:
+        raise ImportError(
+            'The FLAML learner needs FLAML\'s AutoML: pip install "skimbnet[automl]" '
+            '(or pip install "flaml[automl]").'
+        ) from exc
+
+    class FLAMLBalancedNet(SKLearnEstimator):
+        """FLAML learner for a skimbnet classifier (``AutoML.add_learner``).
+
+        Class attributes: ``prototype`` (the estimator each trial clones;
+        ``None`` is ``BalancedNetClassifier()``) and ``space_options`` (the
+        keyword arguments of :func:`skimbnet.search_space`). Make variants
+        with :func:`skimbnet.search.flaml_learner`.
+        """
+
+        prototype = None
+        space_options: dict = {}
+
+        def __init__(self, task="binary", n_jobs=None, **config):
+            # n_jobs: FLAML passes its own; a network has no such parameter
+            super().__init__(task, **config)
+            if not self._task.is_classification():
+                raise ValueError(
+                    f"{type(self).__name__} is a classifier; FLAML's task is {task!r}."
+                )
+            self.estimator_class = partial(_configured, self._prototype())
+
+        @classmethod
+        def _prototype(cls):
+            return BalancedNetClassifier() if cls.prototype is None else cls.prototype
+
+        @classmethod
+        def search_space(cls, data_size, task, **params):
+            options = _with_defaults(dict(cls.space_options))
+            return _flaml_space(_dimensions(cls._prototype(), **options))
+
+        def config2params(self, config: dict) -> dict:
+            return _flaml_params(super().config2params(config))
+
+    FLAMLBalancedNet.__module__ = __name__
+    FLAMLBalancedNet.__qualname__ = "FLAMLBalancedNet"
+    return FLAMLBalancedNet
+
+
+def _with_defaults(options: dict) -> dict:
+    defaults = {
+        "losses": "all",
+        "samplers": AUTO,
+        "class_weights": AUTO,
+        "hidden_layer_sizes": AUTO,
+        "lr": DEFAULT_LR,
+        "weight_decay": AUTO,
+        "dropout": AUTO,
+        "max_epochs": None,
+        "n_estimators": AUTO,
+        "prefix": "",
+    }
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(f"unknown search-space options {unknown}; known: {sorted(defaults)}.")
+    return {**defaults, **options}
+
+
+def flaml_learner(estimator=None, **space_options):
+    """A FLAML learner class that searches ``estimator``'s hyper-parameters.
+
+    Register it with ``AutoML.add_learner(name, learner)`` and list ``name``
+    in ``estimator_list``; FLAML then picks it (or not) against its other
+    learners. Each trial fits a clone of ``estimator`` with the trial's
+    parameters set, so its other parameters (``max_epochs``,
+    ``random_state``, a custom ``module``) stay as given.
+
+    Parameters
+    ----------
+    estimator : None or estimator, default=None
+        A :class:`~skimbnet.BalancedNetClassifier` (``None``: the default
+        one), a :class:`~skimbnet.BootstrapEnsembleClassifier` with an
+        explicit member, or a pipeline ending in one.
+    **space_options
+        Keyword arguments of :func:`search_space` (``losses``, ``lr``,
+        ``max_epochs``...). Network shapes are searched as a first-layer
+        width (log scale) and a depth, each layer half as wide as the one
+        before, spanning the ``hidden_layer_sizes`` choices.
+
+    Returns
+    -------
+    type
+        A subclass of ``flaml.automl.model.SKLearnEstimator``. With no
+        arguments, :data:`FLAMLBalancedNet` itself (picklable by name).
+
+    Examples
+    --------
+    >>> from flaml import AutoML  # doctest: +SKIP
+    >>> automl = AutoML()  # doctest: +SKIP
+    >>> automl.add_learner("skimbnet", flaml_learner(BalancedNetClassifier(max_epochs=50)))
+    ... # doctest: +SKIP
+    >>> automl.fit(X, y, task="classification", estimator_list=["skimbnet"],
+    ...            metric="ap", time_budget=60)  # doctest: +SKIP
+    """
+    base = _get_flaml_class()
+    if estimator is None and not space_options:
+        return base
+    _with_defaults(space_options)  # reject unknown options now
+    _target(estimator)  # and estimators without a space
+    return type(
+        "CustomFLAMLBalancedNet",
+        (base,),
+        {
+            "prototype": estimator,
+            "space_options": dict(space_options),
+            "__module__": __name__,
+            "__doc__": base.__doc__,
+        },
+    )
+
+
+_FLAML_CLASS = None
+
+
+def _get_flaml_class():
+    global _FLAML_CLASS
+    if _FLAML_CLASS is None:
+        _FLAML_CLASS = _learner_base()
+    return _FLAML_CLASS
+
+
+def __getattr__(name):
+    # FLAMLBalancedNet subclasses FLAML's learner, so it exists once FLAML is imported
+    if name == "FLAMLBalancedNet":
+        return _get_flaml_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
