@@ -623,11 +623,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.feature_mean_, self.feature_scale_ = mean, scale
 
     def _to_tensor_X(self, X, device):
-        """Standardise and cast ``X`` into a new tensor (the caller's array is untouched)."""
+        """Standardise and cast ``X`` into a tensor; the caller's array is never changed."""
         np_dtype = np.float64 if self.dtype == "float64" else np.float32
-        if self.feature_mean_ is not None:
-            X = (X - self.feature_mean_) / self.feature_scale_
-        return torch.as_tensor(np.ascontiguousarray(X, dtype=np_dtype), device=device)
+        X_cast = np.ascontiguousarray(X, dtype=np_dtype)
+        X_t = torch.from_numpy(X_cast).to(device)
+        if self.feature_mean_ is None:
+            return X_t
+        mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=device)
+        scale = torch.as_tensor(self.feature_scale_, dtype=X_t.dtype, device=device)
+        if np.may_share_memory(X_cast, X) and X_t.data_ptr() == X_cast.ctypes.data:
+            return (X_t - mean) / scale
+        # X_t is our own copy: standardise it in place, without a second copy
+        return X_t.sub_(mean).div_(scale)
 
     def _tensors(self, X, y, w, device):
         X_t = self._to_tensor_X(X, device)
