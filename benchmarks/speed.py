@@ -57,10 +57,6 @@ def _handwritten_fit(X, y):
     return model
 
 
-class _SkorchModule:
-    """Built lazily so that importing this file does not import torch."""
-
-
 def _skorch_fit(X, y):
     import torch
     from skorch import NeuralNetClassifier
@@ -184,8 +180,8 @@ def main():
         _worker(kind, name, int(n_rows), int(threads))
         return
 
-    import skorch
     import sklearn
+    import skorch
     import torch
 
     sizes = [100_000] if args.quick else [100_000, 1_000_000]
