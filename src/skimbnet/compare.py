@@ -532,6 +532,11 @@ class Leaderboard:
         plt.close(fig)
 
 
+def _plain(value):
+    """A numpy scalar as the Python value (for messages and JSON)."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def _summary(values):
     values = np.asarray(values, dtype=float)
     return {"mean": float(values.mean()), "std": float(values.std()), "folds": values.tolist()}
@@ -596,7 +601,7 @@ def run_comparison(
         raise CompareInputError("--cv must be at least 2")
     if counts.min() < cv:
         raise CompareInputError(
-            f"the rarest class ({classes[np.argmin(counts)]!r}) has {counts.min()} row(s); "
+            f"the rarest class ({_plain(classes[np.argmin(counts)])!r}) has {counts.min()} row(s); "
             f"{cv}-fold stratified cross-validation needs at least {cv} (lower --cv)"
         )
     rare = classes[np.argmin(counts)]
@@ -689,9 +694,9 @@ def run_comparison(
         "name": dataset_name,
         "n_samples": int(len(y)),
         "n_features": int(X.shape[1]),
-        "classes": [c.item() if hasattr(c, "item") else c for c in classes],
+        "classes": [_plain(c) for c in classes],
         "class_counts": counts.tolist(),
-        "rare_class": rare.item() if hasattr(rare, "item") else rare,
+        "rare_class": _plain(rare),
     }
     return Leaderboard(
         dataset=dataset,

