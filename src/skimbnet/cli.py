@@ -236,11 +236,11 @@ def _run_on_dask(address, run, X, y, kwargs):
     except ImportError:
         return _error('--backend dask needs dask: pip install "dask[distributed]"', "compare")
     try:
-        client = Client(address) if address else Client(processes=True)
+        client = Client(address) if address else Client(processes=True, dashboard_address=None)
     except (OSError, TimeoutError, ValueError) as exc:
         return _error(f"cannot reach the Dask scheduler {address!r}: {exc}", "compare")
     with client, joblib.parallel_backend("dask"):
-        print(f"  Dask: {client.dashboard_link or client.scheduler.address}")
+        print(f"  Dask scheduler: {client.scheduler.address}")
         return run(X, y, **kwargs)
 
 

@@ -587,7 +587,6 @@ def run_comparison(
     n_jobs : joblib workers over (strategy, fold) tasks; inside
         ``joblib.parallel_backend("dask")`` they run on a Dask cluster
     """
-    from joblib import effective_n_jobs
     from sklearn.model_selection import StratifiedKFold
     from tqdm.auto import tqdm
 
@@ -633,8 +632,9 @@ def run_comparison(
             np.zeros(len(y)), y
         )
     )
-    workers = effective_n_jobs(n_jobs)
-    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    # one torch thread per fit: parallelism comes from n_jobs, and the numbers
+    # do not depend on n_jobs or the backend
+    threads = 1
     tasks = [
         (_run_task, (codes[s.key], X, y, train, test, classes, rare, threads))
         for s in chosen
