@@ -3,7 +3,8 @@
 Compares, with ``class_weight=None`` so that the sampler is the only remedy,
 
 - the sampler strategies ``natural``, ``balanced``, ``sqrt``, ``progressive``,
-  ``undersample``;
+  ``undersample`` (also with ``batch_size=32``: "auto" sizes batches from the
+  training rows, so an under-sampled epoch is one or two steps);
 - the imbalanced-learn resamplers ``SMOTE`` and ``RandomOverSampler`` (applied to
   the training split only);
 - ``GaussianNoise`` augmentation on top of the balanced sampler (the noise turns
@@ -92,6 +93,9 @@ def configs():
         "sqrt": dict(plain, sampler="sqrt"),
         "progressive": dict(plain, sampler="progressive"),
         "undersample": dict(plain, sampler="undersample"),
+        # batch_size="auto" follows the training rows, not the K * m rows an
+        # under-sampled epoch has, so "undersample" gets few steps per epoch
+        "undersample, batch_size=32": dict(plain, sampler="undersample", batch_size=32),
         "resampler=SMOTE()": dict(plain, resampler=SMOTE()),
         "resampler=RandomOverSampler()": dict(plain, resampler=RandomOverSampler()),
         "balanced + GaussianNoise(0.1)": dict(plain, sampler="balanced", augment=GaussianNoise()),
