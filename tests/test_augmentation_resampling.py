@@ -295,11 +295,6 @@ def test_multiclass_long_tail_with_every_remedy():
         np.testing.assert_array_equal(clf.class_counts_, expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BalancedNetClassifier does not call redraw_training_split yet (issue 4 wiring); "
-    "remove this marker once it does",
-)
 def test_epoch_resampler_redraws_every_epoch_through_the_classifier():
     X, y = _data(n=400, weights=(0.9,))
     recorder = Recorder()

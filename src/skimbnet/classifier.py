@@ -38,7 +38,7 @@ from .data import (
 from .losses import LossStrategy, resolve_loss
 from .metrics import VALIDATION_METRICS, resolve_validation_metric
 from .modules import ACTIVATIONS, MLP
-from .resampling import check_resampler, resample_training_split
+from .resampling import check_resampler, redraw_training_split, resample_training_split
 from .sampling import SamplerStrategy, resolve_sampler
 
 #: parameters with these prefixes configure a component, as skorch's ``module__``
@@ -525,11 +525,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self._seed_ = int(seed)
         train_idx, valid_idx = self._split(y_encoded, sample_weight, seed)
         X_train, y_train, w_train = X[train_idx], y_encoded[train_idx], sample_weight[train_idx]
+        redraw = None
         if self.resampler is not None:
-            resampler = self._strategy("resampler", lambda r: r)
+            resampler = self._strategy("resampler", clone)
+            split = (X_train, y_train, w_train)
             X_train, y_train, w_train = resample_training_split(
-                resampler, X_train, y_train, w_train, seed
+                resampler, *split, seed, classes=self.classes_
             )
+
+            def redraw(epoch):
+                """New training tensors when an EpochResampler redraws at ``epoch``."""
+                rows = redraw_training_split(resampler, *split, seed, epoch, classes=self.classes_)
+                return None if rows is None else self._tensors(*rows, device)
 
         n_classes = len(self.classes_)
         if not continue_training:
@@ -553,7 +560,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 if len(valid_idx)
                 else None
             )
-            self._train(train, valid, seed, X, y)
+            self._train(train, valid, seed, X, y, redraw)
         return self
 
     def _encode_targets(self, y, classes, continue_training):
@@ -661,9 +668,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
             return int(min(n_train, np.clip(n_train // 16, 32, 256)))
         return int(self.batch_size)
 
-    def _train(self, train, valid, seed, X, y):
+    def _train(self, train, valid, seed, X, y, redraw=None):
         X_t, y_t, w_t = train
-        sampler = self._strategy("sampler", resolve_sampler).build(
+        sampler_strategy = self._strategy("sampler", resolve_sampler)
+        sampler = sampler_strategy.build(
             y_t.cpu().numpy(), max_epochs=self.max_epochs, random_state=seed
         )
         augment = None
@@ -680,6 +688,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.notify("on_train_begin", X=X, y=y)
         try:
             for epoch in range(self.max_epochs):
+                redrawn = None if redraw is None else redraw(epoch)
+                if redrawn is not None:
+                    X_t, y_t, w_t = epoch_kwargs["dataset_train"] = redrawn
+                    sampler = sampler_strategy.build(
+                        y_t.cpu().numpy(), max_epochs=self.max_epochs, random_state=seed
+                    )
                 self.notify("on_epoch_begin", **epoch_kwargs)
                 sampler.set_epoch(epoch)
                 if hasattr(self.criterion_, "set_epoch"):
