@@ -180,11 +180,11 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
     ...     estimator=default_estimator().set_params(max_epochs=10),
     ...     n_estimators=3, random_state=0).fit(X, y)
     >>> ens.samples_per_class_
-    {0: 42, 1: 42}
+    {0: 41, 1: 41}
     >>> ens.member_class_counts_
-    array([[42, 42],
-           [42, 42],
-           [42, 42]])
+    array([[41, 41],
+           [41, 41],
+           [41, 41]])
     >>> ens.predict_proba(X[:2]).shape
     (2, 2)
     """
