@@ -350,6 +350,50 @@ def test_randomized_search_over_an_ensembles_search_space():
     assert best.estimators_[0].lr == pytest.approx(search.best_params_["estimator__lr"])
 
 
+def test_successive_halving_with_epochs_as_the_resource():
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+
+    X, y = imbalanced()
+    grid = {"loss": ["ce", "focal", "logit_adjusted", "soft_f1"], "lr": [1e-3, 1e-2]}
+    search = HalvingGridSearchCV(
+        tiny_net(),
+        grid,
+        resource="max_epochs",
+        min_resources=2,
+        max_resources=8,
+        factor=2,
+        cv=3,
+        scoring="balanced_accuracy",
+        random_state=0,
+        error_score="raise",
+    ).fit(X, y)
+
+    assert search.n_resources_ == [2, 4, 8]
+    assert search.n_candidates_ == [8, 4, 2]
+    best = search.best_estimator_
+    # the survivor was refitted with the full budget of epochs
+    assert best.max_epochs == search.best_params_["max_epochs"] == 8
+    assert len(best.history) == 8
+
+
+def test_stacking_nets_with_another_model(make):
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = imbalanced()
+    X_train, X_test, y_train, y_test = split(X, y)
+    stack = StackingClassifier(
+        [("skimbnet", make()), ("linear", LogisticRegression(class_weight="balanced"))],
+        final_estimator=LogisticRegression(class_weight="balanced"),
+        cv=3,
+    ).fit(X_train, y_train)
+    check_is_fitted(stack.named_estimators_["skimbnet"])
+    proba = stack.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 2)
+    assert balanced_accuracy_score(y_test, stack.predict(X_test)) > 0.6
+
+
 # ------------------------------------------------------- cross-validation
 
 
