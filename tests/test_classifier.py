@@ -400,3 +400,32 @@ def test_batch_size_larger_than_the_data_is_fine(imbalanced):
     X, y = imbalanced
     clf = fast(max_epochs=2, batch_size=10_000).fit(X[:200], y[:200])
     assert clf.predict(X[:5]).shape == (5,)
+
+
+@pytest.mark.parametrize(
+    "params, balanced",
+    [
+        (dict(), True),
+        (dict(loss="focal"), True),
+        (dict(loss="logit_adjusted"), False),
+        (dict(loss="balanced_softmax"), False),
+        (dict(loss="ldam"), False),
+        (dict(sampler="balanced"), False),
+        (dict(sampler="undersample"), False),
+        (dict(loss="ce", sampler="natural", class_weight="balanced", resampler=None), True),
+    ],
+)
+def test_auto_class_weight_does_not_correct_twice(imbalanced, params, balanced):
+    X, y = imbalanced
+    clf = fast(max_epochs=1, train_split=None, **params).fit(X, y)
+    expected = [1200 / (2 * 1076), 1200 / (2 * 124)] if balanced else [1.0, 1.0]
+    np.testing.assert_allclose(clf.class_weight_, expected)
+
+
+def test_auto_class_weight_with_a_resampler(imbalanced):
+    from imblearn.over_sampling import RandomOverSampler
+
+    X, y = imbalanced
+    clf = fast(max_epochs=1, train_split=None, resampler=RandomOverSampler()).fit(X, y)
+    np.testing.assert_allclose(clf.class_weight_, [1.0, 1.0])
+    np.testing.assert_allclose(clf.class_counts_, [1076, 1076])

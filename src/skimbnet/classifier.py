@@ -38,12 +38,22 @@ from .data import (
 from .losses import LossStrategy, resolve_loss
 from .metrics import VALIDATION_METRICS, resolve_validation_metric
 from .modules import ACTIVATIONS, MLP
-from .resampling import check_resampler, redraw_training_split, resample_training_split
+from .resampling import (
+    EpochResampler,
+    check_resampler,
+    redraw_training_split,
+    resample_training_split,
+)
 from .sampling import SamplerStrategy, resolve_sampler
 
 #: parameters with these prefixes configure a component, as skorch's ``module__``
 COMPONENT_PREFIXES = ("module", "optimizer", "callbacks", "loss", "sampler", "resampler", "augment")
 _STRATEGY_PREFIXES = ("loss", "sampler", "resampler", "augment")
+
+#: losses and samplers that correct for the class mix themselves, so that
+#: class_weight="auto" does not correct a second time
+PRIOR_CORRECTING_LOSSES = frozenset({"logit_adjusted", "balanced_softmax", "ldam"})
+REBALANCING_SAMPLERS = frozenset({"balanced", "sqrt", "progressive", "undersample"})
 
 #: the automatic validation split holds out this fraction of the training data ...
 AUTO_VALIDATION_FRACTION = 0.15
@@ -61,7 +71,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
     Built on skorch's :class:`~skorch.NeuralNetClassifier` and a scikit-learn
     estimator in every respect (``clone``, ``Pipeline``, ``GridSearchCV``,
     ``cross_validate``). The out-of-the-box model learns rare classes: it
-    weighs the loss by ``class_weight="balanced"``, scores a stratified
+    weighs the loss by balanced class weights, scores a stratified
     validation split by balanced accuracy each epoch, stops early on it and
     restores the best epoch's weights.
 
@@ -85,8 +95,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         The loss: an alias (see :func:`skimbnet.losses.available_losses`) or a
         :class:`~skimbnet.losses.LossStrategy`; its hyper-parameters can be set
         as ``loss__<name>`` (e.g. in a grid search).
-    class_weight : None, "balanced", "effective" or dict, default="balanced"
-        Per-class loss weights: ``"balanced"`` gives ``n / (K * n_j)``,
+    class_weight : "auto", None, "balanced", "effective" or dict, default="auto"
+        Per-class loss weights. ``"auto"`` is ``"balanced"``, unless the loss
+        (``"logit_adjusted"``, ``"balanced_softmax"``, ``"ldam"``), the sampler
+        (``"balanced"``, ``"sqrt"``, ``"progressive"``, ``"undersample"``) or a
+        ``resampler`` already corrects for the class mix, where it is ``None``
+        (correcting twice over-predicts the rare class).
+        ``"balanced"`` gives ``n / (K * n_j)``,
         ``"effective"`` the effective-number weights of Cui et al. (2019),
         a dict ``{label: weight}`` explicit ones (classes left out weigh 1).
         The weights used are the fitted ``class_weight_``.
@@ -209,7 +224,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "loss": [str, LossStrategy],
-        "class_weight": [None, dict, StrOptions(set(CLASS_WEIGHT_MODES))],
+        "class_weight": [None, dict, StrOptions({"auto", *CLASS_WEIGHT_MODES})],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
         "sampler": [str, SamplerStrategy],
         "resampler": [None, HasMethods("fit_resample")],
@@ -240,7 +255,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         activation="relu",
         dropout=0.0,
         loss="ce",
-        class_weight="balanced",
+        class_weight="auto",
         class_weight_beta=0.999,
         sampler="natural",
         resampler=None,
@@ -368,6 +383,20 @@ class BalancedNetClassifier(NeuralNetClassifier):
         check_augment(self.augment)
         resolve_validation_metric(self.scoring)
 
+    def _class_weight_mode(self):
+        """``class_weight`` with ``"auto"`` resolved (see the class docstring)."""
+        if self.class_weight != "auto":
+            return self.class_weight
+        loss = resolve_loss(self.loss).name
+        sampler = resolve_sampler(self.sampler).name
+        if (
+            loss in PRIOR_CORRECTING_LOSSES
+            or sampler in REBALANCING_SAMPLERS
+            or self.resampler is not None
+        ):
+            return None
+        return "balanced"
+
     def _strategy(self, prefix, resolve):
         strategy = resolve(getattr(self, prefix))
         params = self.get_params_for(prefix)
@@ -423,7 +452,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         # get_params(deep=True) reads this before fit validated the parameters
         if self.progress_bar is True:
             callbacks.append(("progress_bar", EpochProgressBar()))
-        callbacks.append(("print_log", PrintLog()))
+        if isinstance(self.verbose, Real) and self.verbose > 0:
+            # PrintLog formats its table every epoch even when it prints nothing
+            callbacks.append(("print_log", PrintLog()))
         return callbacks
 
     # -------------------------------------------------------- initialization
@@ -533,17 +564,24 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 resampler, *split, seed, classes=self.classes_
             )
 
-            def redraw(epoch):
-                """New training tensors when an EpochResampler redraws at ``epoch``."""
-                rows = redraw_training_split(resampler, *split, seed, epoch, classes=self.classes_)
-                return None if rows is None else self._tensors(*rows, device)
+            if not isinstance(resampler, EpochResampler):
+                del split  # free the split before resampling while training runs
+            else:
+                # only a per-epoch redraw needs the split before resampling kept alive
+
+                def redraw(epoch):
+                    """New training tensors when the EpochResampler redraws at ``epoch``."""
+                    rows = redraw_training_split(
+                        resampler, *split, seed, epoch, classes=self.classes_
+                    )
+                    return None if rows is None else self._tensors(*rows, device)
 
         n_classes = len(self.classes_)
         if not continue_training:
             self.class_counts_ = weighted_class_counts(y_train, n_classes, w_train)
             self.class_prior_ = self.class_counts_ / self.class_counts_.sum()
             self.class_weight_ = class_weight_vector(
-                self.class_weight, self.classes_, self.class_counts_, self.class_weight_beta
+                self._class_weight_mode(), self.classes_, self.class_counts_, self.class_weight_beta
             )
             self._fit_standardizer(X_train, w_train)
 
@@ -663,9 +701,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 f"return one logit per class, shape {expected} (n_classes={len(self.classes_)})."
             )
 
-    def _batch_size(self, n_train):
+    def _batch_size(self, n_rows):
         if self.batch_size == "auto":
-            return int(min(n_train, np.clip(n_train // 16, 32, 256)))
+            return int(max(1, min(n_rows, np.clip(n_rows // 16, 32, 256))))
         return int(self.batch_size)
 
     def _train(self, train, valid, seed, X, y, redraw=None):
@@ -680,7 +718,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 X_t, y_t, self.class_counts_
             )
         generator = torch.Generator(device=X_t.device).manual_seed(seed)
-        batch_size = self._batch_size(len(X_t))
+        # sized by the rows an epoch shows (an undersampled epoch is short)
+        batch_size = self._batch_size(len(sampler))
         batch_callbacks = [
             cb for _, cb in self.callbacks_ if _overrides(cb, "on_batch_begin", "on_batch_end")
         ]
@@ -694,6 +733,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                     sampler = sampler_strategy.build(
                         y_t.cpu().numpy(), max_epochs=self.max_epochs, random_state=seed
                     )
+                    batch_size = self._batch_size(len(sampler))
                 self.notify("on_epoch_begin", **epoch_kwargs)
                 sampler.set_epoch(epoch)
                 if hasattr(self.criterion_, "set_epoch"):

@@ -13,10 +13,10 @@ def check_class_weight_param(class_weight) -> None:
     """Reject a ``class_weight`` of the wrong kind before any work is done."""
     if class_weight is None or isinstance(class_weight, dict):
         return
-    if isinstance(class_weight, str) and class_weight in CLASS_WEIGHT_MODES:
+    if isinstance(class_weight, str) and class_weight in ("auto", *CLASS_WEIGHT_MODES):
         return
     raise ValueError(
-        f"class_weight={class_weight!r} is not supported; use None, "
+        f"class_weight={class_weight!r} is not supported; use 'auto', None, "
         f"{', '.join(repr(m) for m in CLASS_WEIGHT_MODES)} or a dict {{class: weight}}."
     )
 
