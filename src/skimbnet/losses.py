@@ -41,7 +41,9 @@ loss                     use it when                                   ``class_w
 Class weights (``class_weight=``) multiply into ``sample_weight`` in every loss;
 combining ``"balanced"`` class weights with a loss that already corrects for the
 prior (logit-adjusted, balanced softmax, LDAM-DRW) corrects twice and over-predicts
-rare classes.
+rare classes. ``BalancedNetClassifier``'s default ``class_weight="auto"`` avoids it:
+it means ``"balanced"`` for ``"ce"``, ``"focal"`` and ``"soft_f1"`` and ``None`` for
+the losses in the right-hand column marked ``None`` that correct the prior themselves.
 
 What ``predict_proba`` means
 ----------------------------
