@@ -34,6 +34,7 @@ from .data import (
     check_class_weight_param,
     class_weight_vector,
     weighted_class_counts,
+    weighted_mean_and_std,
 )
 from .losses import LossStrategy, resolve_loss
 from .metrics import VALIDATION_METRICS, resolve_validation_metric
@@ -630,8 +631,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         all_rows = np.arange(len(y_encoded))
         fraction = self._validation_fraction(y_encoded)
         if fraction is None:
-            return all_rows, all_rows[:0]
-        # rows of weight 0 carry no information; keep them in training only
+            # a slice, not indices: the training rows are then a view of X, not a copy
+            return slice(None), all_rows[:0]
         try:
             train_idx, valid_idx = train_test_split(
                 all_rows, test_size=fraction, stratify=y_encoded, random_state=seed
@@ -660,9 +661,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if not self._uses_standardizer():
             self.feature_mean_ = self.feature_scale_ = None
             return
-        mean = np.average(X, axis=0, weights=sample_weight)
-        var = np.average((X - mean) ** 2, axis=0, weights=sample_weight)
-        scale = np.sqrt(var)
+        mean, scale = weighted_mean_and_std(X, sample_weight)
         # constant features: leave them centred but unscaled
         scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         self.feature_mean_, self.feature_scale_ = mean, scale

@@ -30,6 +30,27 @@ def weighted_class_counts(y_encoded, n_classes: int, sample_weight=None) -> np.n
     return np.bincount(y_encoded, weights=sample_weight, minlength=n_classes).astype(float)
 
 
+def weighted_mean_and_std(X, sample_weight, chunk_rows: int = 65536):
+    """Per-feature weighted mean and standard deviation, in float64.
+
+    Works through ``X`` in chunks of rows, so a large float32 table never gets a
+    float64 copy of itself (two passes: the mean, then the squared deviations).
+    """
+    total = float(np.sum(sample_weight))
+    chunks = [slice(i, i + chunk_rows) for i in range(0, len(X), chunk_rows)]
+    mean = (
+        sum(np.einsum("i,ij->j", sample_weight[c], X[c], dtype=np.float64) for c in chunks) / total
+    )
+    var = (
+        sum(
+            np.einsum("i,ij->j", sample_weight[c], (X[c] - mean) ** 2, dtype=np.float64)
+            for c in chunks
+        )
+        / total
+    )
+    return mean, np.sqrt(var)
+
+
 def class_weight_vector(
     class_weight, classes: np.ndarray, counts: np.ndarray, beta: float = 0.999
 ) -> np.ndarray:
