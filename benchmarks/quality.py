@@ -196,8 +196,14 @@ def load_raw():
 
 
 def save_raw(raw):
+    """Merge ``raw`` into the file (re-read first: a suite and a game run may overlap)."""
     RAW.parent.mkdir(parents=True, exist_ok=True)
-    RAW.write_text(json.dumps(raw, indent=1) + "\n")
+    current = load_raw()
+    for section, entries in raw.items():
+        current.setdefault(section, {}).update(entries)
+    tmp = RAW.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current, indent=1) + "\n")
+    tmp.replace(RAW)
 
 
 def run_suite(dataset_names, model_names, cv, n_jobs, seed, redo=False):
@@ -409,7 +415,12 @@ def report(command):
                 f"{v['mean_return']:.1f} | {pct} | {v['fit_time']:.1f} |"
             )
         lines.append("")
-    REPORT.write_text("\n".join(lines) + "\n")
+    # hand-written findings below the marker survive a rebuild
+    marker = "<!-- findings: hand-written, kept when the report is rebuilt -->"
+    kept = ""
+    if REPORT.exists() and marker in REPORT.read_text():
+        kept = REPORT.read_text().split(marker, 1)[1]
+    REPORT.write_text("\n".join(lines) + "\n" + marker + kept)
     print(f"wrote {REPORT}")
 
 
