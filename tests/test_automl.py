@@ -56,7 +56,7 @@ def test_default_space_covers_every_strategy():
     space = search_space(backend="sklearn")
     assert space["loss"] == list(available_losses())
     assert space["sampler"] == list(available_samplers())
-    assert space["class_weight"] == ["balanced", "effective", None]
+    assert space["class_weight"] == ["auto", "effective", None]
     assert all(isinstance(s, tuple) for s in space["hidden_layer_sizes"])
     assert {"lr", "optimizer__weight_decay", "dropout"} <= set(space)
     assert "max_epochs" not in space and "n_estimators" not in space

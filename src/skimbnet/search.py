@@ -42,8 +42,10 @@ BACKENDS = ("optuna", "sklearn")
 
 #: network shapes searched by default (the default MLP only)
 DEFAULT_HIDDEN_LAYER_SIZES = ((32,), (64,), (128,), (64, 32), (128, 64), (256, 128))
-#: class weightings searched by default (networks; ensemble members train on balanced draws)
-DEFAULT_CLASS_WEIGHTS = ("balanced", "effective", None)
+#: class weightings searched by default (networks; ensemble members train on balanced draws):
+#: "auto" is "balanced" unless the loss or sampler corrects for the class mix already, so
+#: the space holds no combination that corrects twice
+DEFAULT_CLASS_WEIGHTS = ("auto", "effective", None)
 #: learning-rate range (log scale)
 DEFAULT_LR = (1e-4, 3e-2)
 #: decoupled weight decay (``optimizer__weight_decay`` of AdamW), log scale: a
@@ -121,8 +123,10 @@ def search_space(
         :func:`skimbnet.sampling.available_samplers` for a network and none
         for an ensemble's members (their draws are balanced already).
     class_weights : "auto", list or None, default="auto"
-        ``class_weight`` values; ``"auto"`` is ``["balanced", "effective",
-        None]`` for a network and none for an ensemble's members.
+        ``class_weight`` values; ``"auto"`` is ``["auto", "effective", None]``
+        for a network (the classifier's ``"auto"`` is ``"balanced"`` unless the
+        loss or sampler already corrects for the class mix) and none for an
+        ensemble's members.
     hidden_layer_sizes : "auto", list of tuples or None, default="auto"
         Network shapes; ``"auto"`` is ``(32,), (64,), (128,), (64, 32),
         (128, 64), (256, 128)`` (none with a custom ``module``).
