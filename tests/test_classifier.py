@@ -429,3 +429,12 @@ def test_auto_class_weight_with_a_resampler(imbalanced):
     clf = fast(max_epochs=1, train_split=None, resampler=RandomOverSampler()).fit(X, y)
     np.testing.assert_allclose(clf.class_weight_, [1.0, 1.0])
     np.testing.assert_allclose(clf.class_counts_, [1076, 1076])
+
+
+def test_module_params_override_the_default_mlp_shortcuts(imbalanced):
+    X, y = imbalanced
+    clf = fast(max_epochs=1, dropout=0.0, module__dropout=0.3, module__hidden_layer_sizes=(6,))
+    clf.fit(X, y)
+    layers = list(clf.module_.layers)
+    assert any(isinstance(m, torch.nn.Dropout) for m in layers)
+    assert layers[0].out_features == 6

@@ -465,14 +465,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         kwargs = self.get_params_for("module")
         n_features, n_classes = self.n_features_in_, len(self.classes_)
         if self.module is None:
-            module = MLP(
-                n_features,
-                n_classes,
+            # module__* (skorch's spelling) wins over the top-level shortcuts
+            options = dict(
                 hidden_layer_sizes=tuple(self.hidden_layer_sizes),
                 activation=self.activation,
                 dropout=self.dropout,
-                **kwargs,
             )
+            module = MLP(n_features, n_classes, **{**options, **kwargs})
         elif isinstance(self.module, torch.nn.Module):
             # a copy: the user's instance keeps its weights, and refits start alike
             module = type(self.module)(**kwargs) if kwargs else deepcopy(self.module)
