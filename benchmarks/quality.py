@@ -206,7 +206,7 @@ def save_raw(raw):
     tmp.replace(RAW)
 
 
-def run_suite(dataset_names, model_names, cv, n_jobs, seed, redo=False):
+def run_suite(dataset_names, model_names, cv, n_jobs, seed, redo=False, cv_seed=0):
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
 
@@ -215,7 +215,7 @@ def run_suite(dataset_names, model_names, cv, n_jobs, seed, redo=False):
     raw = load_raw()
     for ds in dataset_names:
         X, y = load_dataset(ds)
-        folds = list(StratifiedKFold(cv, shuffle=True, random_state=0).split(X, y))
+        folds = list(StratifiedKFold(cv, shuffle=True, random_state=cv_seed).split(X, y))
         todo = [m for m in model_names if redo or f"{ds}|{m}" not in raw["suite"]]
         if not todo:
             continue
@@ -428,9 +428,17 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--redo", action="store_true")
+    parser.add_argument("--cv-seed", type=int, default=0, help="seed of the fold shuffle")
+    parser.add_argument(
+        "--raw", default=None, help="raw results file (default benchmarks/results/quality_raw.json)"
+    )
+    parser.add_argument("--no-report", action="store_true", help="do not rewrite quality.md")
     parser.add_argument("--report", action="store_true", help="only rebuild the markdown")
     parser.add_argument("--command-note", default=None, help="command(s) to cite in the report")
     args = parser.parse_args(argv)
+    if args.raw:
+        global RAW
+        RAW = Path(args.raw)
     command = (
         args.command_note
         or "`python benchmarks/quality.py "
@@ -446,10 +454,12 @@ def main(argv=None):
                 args.n_jobs,
                 args.seed,
                 args.redo,
+                args.cv_seed,
             )
         if args.part in ("game", "all"):
             run_game(args.episodes, args.models or GAME_MODELS, args.seed)
-    report(command)
+    if not args.no_report:
+        report(command)
 
 
 if __name__ == "__main__":
