@@ -491,6 +491,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return self
 
     @property
+    def _numpy_dtype(self):
+        return np.float64 if self.dtype == "float64" else np.float32
+
+    @property
     def _torch_dtype(self):
         return torch.float64 if self.dtype == "float64" else torch.float32
 
@@ -667,8 +671,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _to_tensor_X(self, X, device):
         """Standardise and cast ``X`` into a tensor; the caller's array is never changed."""
-        np_dtype = np.float64 if self.dtype == "float64" else np.float32
-        X_cast = np.ascontiguousarray(X, dtype=np_dtype)
+        X_cast = np.ascontiguousarray(X, dtype=self._numpy_dtype)
         X_t = torch.from_numpy(X_cast).to(device)
         if self.feature_mean_ is None:
             return X_t
@@ -785,18 +788,26 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------- prediction
 
-    def _forward(self, X_t):
-        """Logits of a tensor of (standardised) rows, in evaluation mode."""
+    def _forward(self, X_t, standardize=False):
+        """Logits of a tensor of rows, in evaluation mode, a chunk at a time.
+
+        ``standardize=True`` standardises each chunk on the way in (prediction
+        never materialises a standardised copy of the whole input).
+        """
         self.module_.eval()
+        if standardize and self.feature_mean_ is not None:
+            mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=X_t.device)
+            scale = torch.as_tensor(self.feature_scale_, dtype=X_t.dtype, device=X_t.device)
+        else:
+            mean = scale = None
         with torch.inference_mode():
-            if len(X_t) <= PREDICT_CHUNK:
-                return self.module_(X_t)
-            return torch.cat(
-                [
-                    self.module_(X_t[i : i + PREDICT_CHUNK])
-                    for i in range(0, len(X_t), PREDICT_CHUNK)
-                ]
-            )
+            outputs = []
+            for start in range(0, len(X_t), PREDICT_CHUNK):
+                chunk = X_t[start : start + PREDICT_CHUNK]
+                if mean is not None:
+                    chunk = (chunk - mean) / scale
+                outputs.append(self.module_(chunk))
+            return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
     def _adjust(self, logits):
         if self.logit_adjustment is None:
@@ -807,8 +818,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        X_t = self._to_tensor_X(X, torch.device(self.device))
-        return self._adjust(self._prediction_logits(self._forward(X_t)))
+        X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(self.device)
+        return self._adjust(self._prediction_logits(self._forward(X_t, standardize=True)))
 
     def _prediction_logits(self, logits):
         # losses that rescale logits in training (LDAM) say how to read them
