@@ -21,6 +21,10 @@ from .classifier import BalancedNetClassifier
 
 
 def _demo(args) -> int:
+    import torch
+
+    # networks this small train fastest on one thread (more only add OpenMP overhead)
+    torch.set_num_threads(1)
     X, y = make_classification(
         n_samples=args.n_samples,
         weights=[1 - args.rare_share],
