@@ -70,6 +70,7 @@ from sklearn.utils._param_validation import Interval, validate_parameter_constra
 from torch import nn
 from torch.nn import functional as F
 
+from ._strategies import aliases, resolve
 from .data import class_weight_vector
 
 
@@ -642,13 +643,7 @@ class SoftF1Loss(LossStrategy):
 
 def available_losses() -> dict[str, type[LossStrategy]]:
     """The loss aliases accepted by ``BalancedNetClassifier(loss=...)``."""
-    return {cls.name: cls for cls in _all_subclasses(LossStrategy) if cls.name}
-
-
-def _all_subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_subclasses(sub)
+    return aliases(LossStrategy)
 
 
 def resolve_loss(loss) -> LossStrategy:
@@ -661,19 +656,4 @@ def resolve_loss(loss) -> LossStrategy:
     TypeError
         For anything that is neither an alias nor a :class:`LossStrategy`.
     """
-    from sklearn.base import clone
-
-    if isinstance(loss, str):
-        losses = available_losses()
-        if loss not in losses:
-            raise ValueError(
-                f"loss={loss!r} is not a known loss; use one of {sorted(losses)} "
-                "or a skimbnet.losses.LossStrategy instance."
-            )
-        return losses[loss]()
-    if isinstance(loss, LossStrategy):
-        return clone(loss)
-    raise TypeError(
-        f"loss must be a string alias {sorted(available_losses())} or a "
-        f"skimbnet.losses.LossStrategy instance, got {type(loss).__name__}."
-    )
+    return resolve(loss, LossStrategy, "loss", "loss")

@@ -38,6 +38,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from torch.utils.data import Sampler
 
+from ._strategies import aliases, resolve
+
 __all__ = [
     "EpochSampler",
     "SamplerStrategy",
@@ -495,15 +497,9 @@ def class_shares(sampler: EpochSampler, epochs=None) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(-1, sampler.n_classes)
 
 
-def _all_subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_subclasses(sub)
-
-
 def available_samplers() -> dict[str, type[SamplerStrategy]]:
     """The sampler aliases accepted by ``BalancedNetClassifier(sampler=...)``."""
-    return {cls.name: cls for cls in _all_subclasses(SamplerStrategy) if cls.name}
+    return aliases(SamplerStrategy)
 
 
 def resolve_sampler(sampler) -> SamplerStrategy:
@@ -516,17 +512,4 @@ def resolve_sampler(sampler) -> SamplerStrategy:
     TypeError
         For anything that is neither an alias nor a :class:`SamplerStrategy`.
     """
-    if isinstance(sampler, str):
-        samplers = available_samplers()
-        if sampler not in samplers:
-            raise ValueError(
-                f"sampler={sampler!r} is not a known sampler; use one of "
-                f"{sorted(samplers)} or a skimbnet.sampling.SamplerStrategy instance."
-            )
-        return samplers[sampler]()
-    if isinstance(sampler, SamplerStrategy):
-        return clone(sampler)
-    raise TypeError(
-        f"sampler must be a string alias {sorted(available_samplers())} or a "
-        f"skimbnet.sampling.SamplerStrategy instance, got {type(sampler).__name__}."
-    )
+    return resolve(sampler, SamplerStrategy, "sampler", "sampler")
