@@ -18,29 +18,16 @@ from sklearn.model_selection import ParameterSampler
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from tiny_models import tiny_ensemble as _tiny_ensemble
+from tiny_models import tiny_net
 
-import skimbnet
-from skimbnet import BalancedNetClassifier, search_space
+from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier, search_space
 from skimbnet.losses import available_losses
 from skimbnet.sampling import available_samplers
 
-Ensemble = getattr(skimbnet, "BootstrapEnsembleClassifier", None)
-needs_ensemble = pytest.mark.skipif(Ensemble is None, reason="no BootstrapEnsembleClassifier")
-
-
-def tiny_net(**params):
-    defaults = dict(
-        hidden_layer_sizes=(16,), max_epochs=4, lr=1e-2, train_split=None, random_state=0
-    )
-    defaults.update(params)
-    return BalancedNetClassifier(**defaults)
-
 
 def tiny_ensemble(**params):
-    member = tiny_net(hidden_layer_sizes=(8,), class_weight=None, lr=2e-2, random_state=None)
-    defaults = dict(estimator=member, n_estimators=2, random_state=0)
-    defaults.update(params)
-    return Ensemble(**defaults)
+    return _tiny_ensemble(n_estimators=2, **params)
 
 
 def imbalanced(n=300, seed=0):
@@ -95,7 +82,6 @@ def test_pipeline_keys_get_the_step_prefix():
     pipe.set_params(**next(iter(ParameterSampler(space, n_iter=1, random_state=0))))
 
 
-@needs_ensemble
 def test_ensemble_space_searches_members_and_size():
     space = search_space(tiny_ensemble(), backend="sklearn")
     assert {"estimator__loss", "estimator__lr", "n_estimators"} <= set(space)
@@ -104,7 +90,7 @@ def test_ensemble_space_searches_members_and_size():
     sizes = space["n_estimators"].rvs(size=100, random_state=0)
     assert sizes.min() >= 3 and sizes.max() <= 30
     with pytest.raises(ValueError, match="estimator=None"):
-        search_space(Ensemble(), backend="sklearn")
+        search_space(BootstrapEnsembleClassifier(), backend="sklearn")
 
 
 def test_bad_options_are_reported():
@@ -193,7 +179,6 @@ def test_optuna_search_over_the_net():
     assert search.predict(X).shape == y.shape
 
 
-@needs_ensemble
 @pytest.mark.filterwarnings("ignore:OptunaSearchCV is experimental")
 @pytest.mark.filterwarnings("ignore:.*optuna.terminator.*:FutureWarning")
 def test_optuna_search_over_an_ensemble_in_a_pipeline():
@@ -266,7 +251,6 @@ def test_flaml_picks_the_skimbnet_learner():
     assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), model.predict(X))
 
 
-@needs_ensemble
 def test_flaml_learner_for_an_ensemble():
     flaml_automl()
     from skimbnet.search import flaml_learner

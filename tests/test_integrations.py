@@ -43,40 +43,17 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from tiny_models import tiny_ensemble, tiny_net
 from torch import nn
 
-import skimbnet
-from skimbnet import BalancedNetClassifier, search_space
+from skimbnet import search_space
 from skimbnet.losses import available_losses
 from skimbnet.sampling import available_samplers
-
-Ensemble = getattr(skimbnet, "BootstrapEnsembleClassifier", None)
-needs_ensemble = pytest.mark.skipif(Ensemble is None, reason="no BootstrapEnsembleClassifier")
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def tiny_net(**params):
-    """A network that trains in a fraction of a second."""
-    defaults = dict(
-        hidden_layer_sizes=(16,), max_epochs=4, lr=1e-2, train_split=None, random_state=0
-    )
-    defaults.update(params)
-    return BalancedNetClassifier(**defaults)
-
-
-def tiny_ensemble(**params):
-    member = tiny_net(hidden_layer_sizes=(8,), class_weight=None, lr=2e-2, random_state=None)
-    defaults = dict(estimator=member, n_estimators=3, random_state=0)
-    defaults.update(params)
-    return Ensemble(**defaults)
-
 
 FACTORIES = {"net": tiny_net, "ensemble": tiny_ensemble}
 
 
-@pytest.fixture(params=["net", pytest.param("ensemble", marks=needs_ensemble)])
+@pytest.fixture(params=["net", "ensemble"])
 def make(request):
     """Each estimator's factory (the tests that apply to both)."""
     return FACTORIES[request.param]
@@ -319,7 +296,6 @@ def test_randomized_search_over_skimbnets_search_space():
         assert best.get_params()[name] == value
 
 
-@needs_ensemble
 def test_grid_search_over_an_ensemble_and_its_members():
     X, y = imbalanced()
     grid = {"estimator__loss": ["ce", "focal"], "n_estimators": [2, 3]}
@@ -334,7 +310,6 @@ def test_grid_search_over_an_ensemble_and_its_members():
     assert {m.loss_.name for m in best.estimators_} == {search.best_params_["estimator__loss"]}
 
 
-@needs_ensemble
 def test_randomized_search_over_an_ensembles_search_space():
     X, y = imbalanced()
     ensemble = tiny_ensemble()
