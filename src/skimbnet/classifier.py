@@ -32,7 +32,9 @@ from .callbacks import EpochProgressBar
 from .data import (
     CLASS_WEIGHT_MODES,
     check_class_weight_param,
+    check_labels,
     class_weight_vector,
+    numeric_input,
     weighted_class_counts,
     weighted_mean_and_std,
 )
@@ -184,6 +186,24 @@ class BalancedNetClassifier(NeuralNetClassifier):
         The class weights applied in the loss, in ``classes_`` order.
     module_, optimizer_, criterion_, history_ :
         The trained network, its optimizer, the built loss and skorch's history.
+
+    Notes
+    -----
+    Interrupting ``fit`` (Ctrl-C, or ``KeyboardInterrupt`` raised by a
+    callback) keeps the network of the epochs done, as in skorch: ``fit``
+    returns, ``history_`` holds those epochs and ``predict`` works;
+    ``warm_start=True`` continues from there.
+
+    The training loop is skimbnet's own, but each history row holds what
+    skorch's callbacks read: ``train_loss``, ``valid_loss``, ``valid_<scoring>``
+    and their ``*_best`` flags, and one ``batches`` entry per epoch that sums
+    the epoch up (its mean ``train_loss`` and its rows as ``train_batch_size``;
+    not one entry per step, which would grow the history on big data). So
+    :class:`skorch.callbacks.Checkpoint` works, e.g.
+    ``Checkpoint(monitor="valid_balanced_accuracy_best", f_pickle="best.pkl")``
+    saves the best epoch's model, which ``pickle.load`` restores in another
+    process; ``f_params`` files load into a fitted classifier of the same
+    shape with ``load_params``.
 
     Examples
     --------
@@ -532,25 +552,28 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _fit(self, X, y, sample_weight, classes, continue_training):
         self._check_params()
+        check_labels(y)
         y_kind = type_of_target(y, input_name="y")
         if y_kind.startswith("multilabel") or y_kind.endswith("multioutput"):
             raise ValueError(
                 f"Multilabel and multioutput targets are not supported. y is {y_kind!r}; "
                 "BalancedNetClassifier needs one label per row (binary or multiclass)."
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not continue_training,
-            dtype=(np.float64, np.float32),
-            ensure_min_samples=2,
-        )
+        with numeric_input(type(self).__name__):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=not continue_training,
+                dtype=(np.float64, np.float32),
+                ensure_min_samples=2,
+            )
         check_classification_targets(y)
         y_encoded = self._encode_targets(y, classes, continue_training)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        with numeric_input(type(self).__name__, "sample_weight"):
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
 
         seed = (
             self._seed_
@@ -743,7 +766,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 train_loss = self._train_epoch(
                     X_t, y_t, w_t, order, batch_size, augment, generator, batch_callbacks
                 )
-                self.history.record("train_loss", train_loss)
+                self._record_epoch_loss(len(order), train_loss)
                 if valid is not None:
                     self._score_validation(*valid)
                 self.notify("on_epoch_end", **epoch_kwargs)
@@ -781,10 +804,29 @@ class BalancedNetClassifier(NeuralNetClassifier):
         name, metric = resolve_validation_metric(self.scoring)
         score = float(metric(y_v.cpu().numpy(), proba))
         key = f"valid_{name}"
-        previous = [s for s in self.history[:-1, key]] if len(self.history) > 1 else []
-        self.history.record("valid_loss", valid_loss)
-        self.history.record(key, score)
-        self.history.record(f"{key}_best", not previous or score > max(previous))
+        self._record_with_best("valid_loss", valid_loss, greater_is_better=False)
+        self._record_with_best(key, score, greater_is_better=True)
+
+    def _record_epoch_loss(self, n_rows, train_loss):
+        # one summary "batch" per epoch (not one per step, which would grow the
+        # history by thousands of dicts an epoch on big data): skorch's Checkpoint
+        # formats its file names from history[-1, "batches", -1]
+        self.history.new_batch()
+        self.history.record_batch("train_loss", train_loss)
+        self.history.record_batch("train_batch_size", n_rows)
+        self._record_with_best("train_loss", train_loss, greater_is_better=False)
+
+    def _record_with_best(self, key, value, greater_is_better):
+        """Record ``key`` and ``{key}_best`` (skorch's convention, read by ``Checkpoint``)."""
+        previous = [row[key] for row in self.history[:-1] if key in row]
+        if not previous:
+            improved = True
+        elif greater_is_better:
+            improved = value > max(previous)
+        else:
+            improved = value < min(previous)
+        self.history.record(key, value)
+        self.history.record(f"{key}_best", bool(improved))
 
     # ------------------------------------------------------------- prediction
 
@@ -817,7 +859,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        with numeric_input(type(self).__name__):
+            X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(self.device)
         return self._adjust(self._prediction_logits(self._forward(X_t, standardize=True)))
 

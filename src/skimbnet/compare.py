@@ -292,6 +292,9 @@ def load_csv(path, target: str):
             X[col] = series.astype(float)
             prep.numeric.append(col)
         elif pd.api.types.is_numeric_dtype(series):
+            if series.isna().all():
+                # the imputer would drop it, and every strategy would then fail
+                raise CompareInputError(f"column {col!r} has no values; drop it")
             prep.numeric.append(col)
         else:
             values = series.dropna().astype(str)
@@ -592,7 +595,17 @@ def run_comparison(
 
     if rank_by not in METRICS:
         raise CompareInputError(f"rank_by must be one of {', '.join(METRICS)}")
+    from sklearn.utils.multiclass import type_of_target
+
     y = np.asarray(y)
+    kind = type_of_target(y, input_name="y")
+    if kind not in ("binary", "multiclass"):
+        # e.g. float labels 1.5/2.5 or a measurement: StratifiedKFold would fail deep inside
+        raise CompareInputError(
+            f"the target is {kind!r} ({len(np.unique(y))} distinct values); compare needs "
+            "class labels (integers or strings, binary or multiclass): bin a continuous "
+            "target or pick the column of classes"
+        )
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise CompareInputError("the target has one class; a classifier needs at least two")

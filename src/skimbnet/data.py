@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -19,6 +20,55 @@ def check_class_weight_param(class_weight) -> None:
         f"class_weight={class_weight!r} is not supported; use 'auto', None, "
         f"{', '.join(repr(m) for m in CLASS_WEIGHT_MODES)} or a dict {{class: weight}}."
     )
+
+
+#: fragments of numpy's and scikit-learn's messages for features that are not numbers
+_NOT_NUMBERS = (
+    "could not convert",
+    "argument must be a string or a",
+    "is not compatible with arrays of bytes/strings",
+)
+
+
+@contextmanager
+def numeric_input(estimator_name: str, param: str = "X"):
+    """Re-raise numpy's "could not convert string to float" as a message naming ``param``.
+
+    The original message is kept at the end (scikit-learn's estimator checks
+    match on it); the exception type is kept too.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        if not any(fragment in str(exc) for fragment in _NOT_NUMBERS):
+            raise
+        if param == "X":
+            accepted = (
+                f"{estimator_name} takes numeric features only (ints, floats, bools): "
+                "encode text or categorical columns first, e.g. with "
+                "sklearn.preprocessing.OneHotEncoder in a Pipeline"
+            )
+        else:
+            accepted = f"{param} must be numbers, one per row of X"
+        raise type(exc)(f"{param} has values that are not numbers; {accepted} ({exc})") from exc
+
+
+def check_labels(y) -> None:
+    """Reject missing labels (``None`` or NaN in an object ``y``) with a clear message.
+
+    numpy cannot sort ``None`` among strings, so without this check such a
+    ``y`` fails deep in ``np.unique`` with "'<' not supported".
+    """
+    y = np.asarray(y)
+    if y.dtype != object or y.ndim != 1:
+        return  # numeric NaN is reported by scikit-learn's own check ("Input y contains NaN")
+    missing = np.flatnonzero(np.equal(y, None) | np.not_equal(y, y))
+    if len(missing):
+        raise ValueError(
+            f"y has {len(missing)} missing label(s) (None or NaN), the first at row "
+            f"{missing[0]}; every row needs a class label: drop those rows or give them "
+            "a label of their own."
+        )
 
 
 def weighted_class_counts(y_encoded, n_classes: int, sample_weight=None) -> np.ndarray:

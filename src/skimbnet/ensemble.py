@@ -28,6 +28,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from .classifier import BalancedNetClassifier
+from .data import check_labels, numeric_input
+from .resampling import _too_few_neighbours
 
 __all__ = ["BootstrapEnsembleClassifier", "default_estimator"]
 
@@ -324,9 +326,11 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 f"voting='soft' needs members with predict_proba, which "
                 f"{type(prototype).__name__} does not provide; use voting='hard'."
             )
-        X, y = validate_data(
-            self, X, y, reset=not continuing, **_validate_X_kwargs(get_tags(prototype))
-        )
+        check_labels(y)
+        with numeric_input(type(self).__name__):
+            X, y = validate_data(
+                self, X, y, reset=not continuing, **_validate_X_kwargs(get_tags(prototype))
+            )
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -398,7 +402,10 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, **_validate_X_kwargs(get_tags(self.estimator_)))
+        with numeric_input(type(self).__name__):
+            return validate_data(
+                self, X, reset=False, **_validate_X_kwargs(get_tags(self.estimator_))
+            )
 
     def _member_columns(self, member):
         """Columns of ``classes_`` that the member's ``classes_`` map to."""
@@ -451,7 +458,17 @@ def _fit_member(member, X, y, resampler, classes, threads, n_parallel):
         threads = max(1, joblib.cpu_count() // max(1, n_parallel))
     with _limited_threads(threads):
         if resampler is not None:
-            X, y = resampler.fit_resample(X, y)
+            try:
+                X, y = resampler.fit_resample(X, y)
+            except ValueError as exc:
+                # imbalanced-learn's "Expected n_neighbors <= n_samples_fit", explained
+                y_encoded = np.searchsorted(classes, y)
+                message = _too_few_neighbours(
+                    resampler, y_encoded, exc, classes, "resampler", "member's draw"
+                )
+                if message is None:
+                    raise
+                raise ValueError(message) from exc
             y = np.asarray(y)
         member.fit(X, y)
     labels, counts = np.unique(y, return_counts=True)

@@ -127,8 +127,13 @@ def _generated_weights(X, y, sample_weight, X_res, y_res, sampler):
     )
 
 
-def _too_few_neighbours(sampler, y, exc, classes, param_prefix):
-    """An explanation of imbalanced-learn's "Expected n_neighbors <= n_samples_fit"."""
+def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split="training split"):
+    """An explanation of imbalanced-learn's "Expected n_neighbors <= n_samples_fit".
+
+    ``split`` names where the rows were counted; the classifier's "training
+    split" also suggests ``train_split=None``.
+    """
+    validation = split == "training split"
     if "n_neighbors" not in str(exc) and "n_samples" not in str(exc):
         return None
     params = sampler.get_params(deep=False)
@@ -163,18 +168,19 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix):
     if n >= 2:
         fix = (
             f"use {param_prefix}__{name}={n - 1} (at most the class's rows minus one), "
-            f"RandomOverSampler, or train_split=None so that validation takes no rows"
+            f"RandomOverSampler"
         )
     else:
-        fix = (
-            "a class with one row cannot be interpolated: use RandomOverSampler, or "
-            "train_split=None so that validation takes no rows"
-        )
+        fix = "a class with one row cannot be interpolated: use RandomOverSampler"
+    if validation:
+        fix += ", or train_split=None so that validation takes no rows"
+        where = "in the training split (after the internal validation split, if any)"
+    else:
+        where = f"in the {split}"
     return (
         f"resampler={type(sampler).__name__}({name}={k}) needs at least {name}+1 = "
         f"{k + 1} rows of every class it over-samples, but class {label} has only {n} "
-        f"row{'s' if n != 1 else ''} in the training split (after the internal "
-        f"validation split, if any); {fix}."
+        f"row{'s' if n != 1 else ''} {where}; {fix}."
     )
 
 
