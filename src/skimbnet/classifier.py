@@ -634,20 +634,20 @@ class BalancedNetClassifier(NeuralNetClassifier):
             unknown = np.setdiff1d(np.unique(y), known)
             if len(unknown):
                 raise ValueError(
-                    f"y has classes {list(unknown)} that were not seen in the first fit; "
-                    f"the known classes are {list(known)}."
+                    f"y has classes {unknown.tolist()} that were not seen in the first fit; "
+                    f"the known classes are {known.tolist()}."
                 )
         else:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if classes is not None and len(np.setdiff1d(np.unique(y), labels)):
                 raise ValueError(
-                    f"y has classes {list(np.setdiff1d(np.unique(y), labels))} "
-                    f"missing from classes={list(labels)}."
+                    f"y has classes {np.setdiff1d(np.unique(y), labels).tolist()} "
+                    f"missing from classes={labels.tolist()}."
                 )
             if len(labels) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in y, but "
-                    f"y contains only one class: {labels[0]!r}."
+                    f"y contains only one class: {labels.tolist()[0]!r}."
                 )
             self.classes_inferred_ = labels
         return np.searchsorted(self.classes_, y)

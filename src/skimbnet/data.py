@@ -129,7 +129,7 @@ def class_weight_vector(
         if unknown:
             raise ValueError(
                 f"class_weight has keys {unknown} that are not classes of y; "
-                f"the classes are {list(classes)}."
+                f"the classes are {[_plain(c) for c in classes]}."
             )
         weights = np.ones(n_classes)
         for i, label in enumerate(classes):

@@ -286,7 +286,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 i = too_big[0]
                 raise ValueError(
                     f"samples_per_class={spc!r} asks for {targets[i]} rows of class "
-                    f"{classes[i]!r}, which has only {class_counts[i]}; use a smaller "
+                    f"{classes.tolist()[i]!r}, which has only {class_counts[i]}; use a smaller "
                     "samples_per_class, replacement=True, or a resampler (which keeps the "
                     "class whole and fills it up)."
                 )
@@ -336,7 +336,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, but y "
-                f"contains only one class: {classes[0]!r}."
+                f"contains only one class: {classes.tolist()[0]!r}."
             )
         if continuing and not np.array_equal(classes, self.classes_):
             raise ValueError(

@@ -1,0 +1,349 @@
+"""Bad input to both estimators: a clear ValueError/TypeError naming what is accepted.
+
+One matrix, run against :class:`BalancedNetClassifier` and
+:class:`BootstrapEnsembleClassifier` (whose members are tiny networks: network
+parameters such as ``loss`` or ``class_weight`` are given to the member).
+``benchmarks/reliability_table.py`` prints the messages these inputs get.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from imblearn.over_sampling import SMOTE
+from tiny_models import tiny_ensemble, tiny_net
+
+N, D = 60, 4
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    y = np.where(np.arange(N) % 4 == 0, 1, 0)
+    X = rng.normal(size=(N, D)) + y[:, None]
+    return X, y
+
+
+def make(kind, **params):
+    """The estimator under test, with network parameters on the network itself."""
+    net_params = dict(hidden_layer_sizes=(8,), max_epochs=2)
+    net_params.update(params)
+    if kind == "net":
+        return tiny_net(**net_params)
+    member = tiny_net(**{"class_weight": None, "random_state": None, **net_params})
+    return tiny_ensemble(n_estimators=2, estimator=member)
+
+
+class WrongOutput(torch.nn.Module):
+    """Five logits whatever the number of classes."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, 5)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def _with(X, row, col, value):
+    X = X.astype(float)
+    X[row, col] = value
+    return X
+
+
+def _words(X):
+    # not X.astype(str): strings of numbers convert to floats, as in scikit-learn
+    return np.char.add("v", X.astype(str))
+
+
+def _labels_with(y, value):
+    y = y.astype(object)
+    y[3] = value
+    return y
+
+
+def _three_classes(y, n_rare):
+    """A third class of ``n_rare`` rows (too few for SMOTE's 5 neighbours)."""
+    y = y.copy()
+    y[-n_rare:] = 2
+    return y
+
+
+# (id, call(kind, X, y), exception, message regex); a message may be a dict by kind
+BAD = [
+    (
+        "nan_in_X",
+        lambda k, X, y: make(k).fit(_with(X, 0, 0, np.nan), y),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "inf_in_X",
+        lambda k, X, y: make(k).fit(_with(X, 0, 0, np.inf), y),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "nan_in_y",
+        lambda k, X, y: make(k).fit(X, np.r_[np.nan, y[1:]]),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    (
+        "inf_in_y",
+        lambda k, X, y: make(k).fit(X, np.r_[np.inf, y[1:]]),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    (
+        "none_label",
+        lambda k, X, y: make(k).fit(X, _labels_with(y, None)),
+        ValueError,
+        r"y has 1 missing label\(s\) \(None or NaN\), the first at row 3",
+    ),
+    (
+        "nan_label_among_strings",
+        lambda k, X, y: make(k).fit(X, _labels_with(y.astype(str), np.nan)),
+        ValueError,
+        r"y has 1 missing label\(s\)",
+    ),
+    (
+        "empty_X",
+        lambda k, X, y: make(k).fit(X[:0], y[:0]),
+        ValueError,
+        r"Found array with 0 sample\(s\)",
+    ),
+    (
+        "one_row",
+        lambda k, X, y: make(k).fit(X[:1], y[:1]),
+        ValueError,
+        {
+            "net": r"Found array with 1 sample\(s\) .* a minimum of 2 is required",
+            "ensemble": "needs samples of at least 2 classes in y",
+        },
+    ),
+    (
+        "one_class",
+        lambda k, X, y: make(k).fit(X, np.zeros(N, int)),
+        ValueError,
+        r"needs samples of at least 2 classes in y, but y contains only one class",
+    ),
+    (
+        "continuous_y",
+        lambda k, X, y: make(k).fit(X, np.linspace(0, 1, N)),
+        ValueError,
+        "Unknown label type: continuous",
+    ),
+    (
+        "multilabel_y",
+        lambda k, X, y: make(k).fit(X, np.c_[y, 1 - y]),
+        ValueError,
+        {
+            "net": "Multilabel and multioutput targets are not supported",
+            "ensemble": r"y should be a 1d array, got an array of shape \(60, 2\)",
+        },
+    ),
+    (
+        "length_mismatch",
+        lambda k, X, y: make(k).fit(X, y[:-1]),
+        ValueError,
+        "inconsistent numbers of samples",
+    ),
+    (
+        "string_features",
+        lambda k, X, y: make(k).fit(_words(X), y),
+        ValueError,
+        "X has values that are not numbers; .* takes numeric features only .*OneHotEncoder",
+    ),
+    (
+        "object_features",
+        lambda k, X, y: make(k).fit(np.array([[{"a": 1}] * D] * N, dtype=object), y),
+        TypeError,
+        "X has values that are not numbers; .*argument must be a string or a real number",
+    ),
+    (
+        "sparse_X",
+        lambda k, X, y: make(k).fit(sp.csr_matrix(X), y),
+        TypeError,
+        r"Sparse data was passed for X, but dense data is required. Use '.toarray\(\)'",
+    ),
+    (
+        "wrong_n_features_at_predict",
+        lambda k, X, y: make(k).fit(X, y).predict(X[:, :2]),
+        ValueError,
+        "X has 2 features, but .* is expecting 4 features",
+    ),
+    (
+        "string_features_at_predict",
+        lambda k, X, y: make(k).fit(X, y).predict(_words(X)),
+        ValueError,
+        "X has values that are not numbers",
+    ),
+    (
+        "unknown_loss",
+        lambda k, X, y: make(k, loss="hinge").fit(X, y),
+        ValueError,
+        r"loss='hinge' is not a known loss; use one of \['balanced_softmax', 'ce', ",
+    ),
+    (
+        "unknown_sampler",
+        lambda k, X, y: make(k, sampler="smote").fit(X, y),
+        ValueError,
+        r"sampler='smote' is not a known sampler; use one of \['balanced', 'natural', ",
+    ),
+    (
+        "unknown_scoring",
+        lambda k, X, y: make(k, scoring="auc").fit(X, y),
+        ValueError,
+        r"'scoring' parameter of BalancedNetClassifier must be a str among",
+    ),
+    (
+        "class_weight_unknown_class",
+        lambda k, X, y: make(k, class_weight={0: 1.0, 7: 2.0}).fit(X, y),
+        ValueError,
+        r"class_weight has keys \[7\] that are not classes of y; the classes are",
+    ),
+    (
+        "class_weight_negative",
+        lambda k, X, y: make(k, class_weight={1: -2.0}).fit(X, y),
+        ValueError,
+        r"class_weight\[1\]=-2.0 must be a finite number >= 0",
+    ),
+    (
+        "max_epochs_0",
+        lambda k, X, y: make(k, max_epochs=0).fit(X, y),
+        ValueError,
+        r"'max_epochs' parameter of BalancedNetClassifier must be an int in the range \[1, inf\)",
+    ),
+    (
+        "module_output_size",
+        lambda k, X, y: make(k, module=WrongOutput).fit(X, y),
+        ValueError,
+        r"module returned output of shape \(2, 5\) .* one logit per class, shape \(2, 2\)",
+    ),
+]
+
+NET_ONLY = [
+    (
+        "smote_single_row_class",
+        lambda k, X, y: make(k, resampler=SMOTE()).fit(X, _three_classes(y, 1)),
+        ValueError,
+        r"SMOTE\(k_neighbors=5\) needs at least k_neighbors\+1 = 6 rows .* class 2 has only 1 "
+        r"row .* cannot be interpolated: use RandomOverSampler",
+    ),
+    (
+        "smote_three_row_class",
+        lambda k, X, y: make(k, resampler=SMOTE()).fit(X, _three_classes(y, 3)),
+        ValueError,
+        r"class 2 has only 3 rows .* use resampler__k_neighbors=2",
+    ),
+    (
+        "negative_sample_weight",
+        lambda k, X, y: make(k).fit(X, y, sample_weight=-np.ones(N)),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "nan_sample_weight",
+        lambda k, X, y: make(k).fit(X, y, sample_weight=np.r_[np.nan, np.ones(N - 1)]),
+        ValueError,
+        "Input sample_weight contains NaN",
+    ),
+    (
+        "short_sample_weight",
+        lambda k, X, y: make(k).fit(X, y, sample_weight=np.ones(N - 1)),
+        ValueError,
+        r"sample_weight.shape == \(59,\), expected \(60,\)",
+    ),
+    (
+        "string_sample_weight",
+        lambda k, X, y: make(k).fit(X, y, sample_weight=np.array(["a"] * N)),
+        ValueError,
+        "sample_weight has values that are not numbers; sample_weight must be numbers",
+    ),
+]
+
+ENSEMBLE_ONLY = [
+    # the ensemble's own resampler sees each member's draw (every row of a class)
+    (
+        "smote_single_row_class",
+        lambda k, X, y: tiny_ensemble(n_estimators=1, resampler=SMOTE()).fit(
+            X, _three_classes(y, 1)
+        ),
+        ValueError,
+        r"SMOTE\(k_neighbors=5\) needs .* class 2 has only 1 row in the member's draw",
+    ),
+    (
+        "smote_three_row_class",
+        lambda k, X, y: tiny_ensemble(n_estimators=1, resampler=SMOTE()).fit(
+            X, _three_classes(y, 3)
+        ),
+        ValueError,
+        r"class 2 has only 3 rows in the member's draw; use resampler__k_neighbors=2",
+    ),
+    (
+        "sample_weight",
+        lambda k, X, y: make(k).fit(X, y, sample_weight=np.ones(N)),
+        TypeError,
+        "unexpected keyword argument 'sample_weight'",
+    ),
+    (
+        "unknown_voting",
+        lambda k, X, y: tiny_ensemble(voting="mean").fit(X, y),
+        ValueError,
+        r"'voting' parameter of BootstrapEnsembleClassifier must be a str among",
+    ),
+    (
+        "samples_per_class_unknown_class",
+        lambda k, X, y: tiny_ensemble(samples_per_class={5: 3}).fit(X, y),
+        ValueError,
+        r"samples_per_class has keys \[5\] that are not classes of y",
+    ),
+    (
+        "samples_per_class_too_big",
+        lambda k, X, y: tiny_ensemble(samples_per_class=100).fit(X, y),
+        ValueError,
+        r"asks for 100 rows of class 0, which has only 45; use a smaller samples_per_class",
+    ),
+]
+
+MATRIX = (
+    [pytest.param("net", *case[1:], id=f"net-{case[0]}") for case in BAD + NET_ONLY]
+    + [pytest.param("ensemble", *case[1:], id=f"ensemble-{case[0]}") for case in BAD]
+    + [pytest.param("ensemble", *case[1:], id=f"ensemble-{case[0]}") for case in ENSEMBLE_ONLY]
+)
+
+
+@pytest.mark.parametrize("kind, call, error, message", MATRIX)
+def test_bad_input_gets_a_clear_error(data, kind, call, error, message):
+    X, y = data
+    if isinstance(message, dict):
+        message = message[kind]
+    with pytest.raises(error, match=message):
+        call(kind, X.copy(), y.copy())
+
+
+@pytest.mark.parametrize("kind", ["net", "ensemble"])
+def test_batch_size_larger_than_the_data_trains(data, kind):
+    X, y = data
+    model = make(kind, batch_size=10 * N).fit(X, y)
+    assert set(model.predict(X)) <= {0, 1}
+
+
+def test_class_weight_with_missing_classes_weighs_them_one(data):
+    X, y = data
+    net = make("net", class_weight={1: 3.0}).fit(X, y)
+    np.testing.assert_allclose(net.class_weight_, [1.0, 3.0])
+    ensemble = make("ensemble", class_weight={1: 3.0}).fit(X, y)
+    for member in ensemble.estimators_:
+        np.testing.assert_allclose(member.class_weight_, [1.0, 3.0])
+
+
+@pytest.mark.parametrize("kind", ["net", "ensemble"])
+def test_bool_and_int_features_are_numbers(data, kind):
+    X, y = data
+    for X_numeric in (X > 0, (X * 10).astype(np.int32)):
+        model = make(kind).fit(X_numeric, y)
+        assert model.predict_proba(X_numeric).shape == (N, 2)
