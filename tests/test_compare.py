@@ -158,6 +158,18 @@ def _bad_csv(tmp_path, **columns):
         ("no_target_option", "a CSV needs --target"),
         ("rare_class_too_small", "needs at least 5"),
         ("unknown_dataset", "unknown data set"),
+        ("continuous_target", "the target is 'continuous' (60 distinct values)"),
+        ("float_labels", "compare needs class labels (integers or strings"),
+        ("empty_column", "column 'x' has no values; drop it"),
+        ("infinite_values", "column 'x' has infinite values"),
+        ("header_only", "target column 'label' has 0 classes"),
+        ("blank_file", "cannot read"),
+        ("one_row", "has 1 class; a classifier needs at least two"),
+        ("no_features", "has no feature columns besides 'label'"),
+        ("unknown_strategy", "unknown strategy nope; choose from plain, class_weight,"),
+        ("cv_1", "--cv must be at least 2"),
+        ("max_epochs_0", "--max-epochs must be at least 1"),
+        ("csv_and_dataset", "give a CSV or --dataset, not both"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
@@ -182,10 +194,80 @@ def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
             "5",
         ],
         "unknown_dataset": lambda: ["--dataset", "no_such_set"],
+        "continuous_target": lambda: [
+            _bad_csv(tmp_path, x=x, label=np.linspace(0, 1, n)),
+            "--target",
+            "label",
+        ],
+        "float_labels": lambda: [
+            _bad_csv(tmp_path, x=x, label=np.where(label == "a", 1.5, 2.5)),
+            "--target",
+            "label",
+        ],
+        "empty_column": lambda: [
+            _bad_csv(tmp_path, x=[np.nan] * n, z=x, label=label),
+            "--target",
+            "label",
+        ],
+        "infinite_values": lambda: [
+            _bad_csv(tmp_path, x=np.r_[np.inf, x[1:]], label=label),
+            "--target",
+            "label",
+        ],
+        "header_only": lambda: [_bad_csv(tmp_path, x=[], label=[]), "--target", "label"],
+        "blank_file": lambda: [_blank(tmp_path), "--target", "label"],
+        "one_row": lambda: [_bad_csv(tmp_path, x=x[:1], label=label[:1]), "--target", "label"],
+        "no_features": lambda: [_bad_csv(tmp_path, label=label), "--target", "label"],
+        "unknown_strategy": lambda: [
+            _bad_csv(tmp_path, x=x, label=label),
+            "--target",
+            "label",
+            "--strategies",
+            "plain,nope",
+        ],
+        "cv_1": lambda: [_bad_csv(tmp_path, x=x, label=label), "--target", "label", "--cv", "1"],
+        "max_epochs_0": lambda: ["--max-epochs", "0"],
+        "csv_and_dataset": lambda: [_bad_csv(tmp_path, x=x, label=label), "--dataset", "yeast4"],
     }[case]()
     code, out, err = run(argv, capsys)
     assert code == 2
     assert err.startswith("skimbnet compare: error:") and message in err
+
+
+def _blank(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--rank-by", "accuracy"], "argument --rank-by: invalid choice: 'accuracy'"),
+        (["--cv", "two"], "argument --cv: invalid int value: 'two'"),
+    ],
+)
+def test_bad_option_values_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["compare", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_class_too_small_for_smote_fails_that_strategy_only(tmp_path, capsys):
+    # 4 rare rows: 2 in each training fold, fewer than SMOTE's 5 neighbours need
+    n = 60
+    label = np.where(np.arange(n) < 4, "a", "b")
+    x = np.arange(n, dtype=float) + (label == "a") * 100
+    out_json = tmp_path / "board.json"
+    argv = [_bad_csv(tmp_path, x=x, label=label), "--target", "label", *QUICK]
+    code, out, err = run([*argv, "--strategies", "smote,plain", "--json", str(out_json)], capsys)
+    assert code == 0, err
+    assert "failed: ValueError: resampler=SMOTE(k_neighbors=5) needs at least" in out
+    rows = {r["key"]: r for r in json.loads(out_json.read_text())["leaderboard"]}
+    assert "class 'a' has only 2 rows" in rows["smote"]["error"]
+    assert "use resampler__k_neighbors=1" in rows["smote"]["error"]
+    assert "error" not in rows["plain"]
 
 
 def test_demo_subcommand_is_kept():
