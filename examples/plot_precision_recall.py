@@ -1,7 +1,8 @@
 """Precision-recall curves of the rare class, one per imbalance strategy.
 
-Every strategy is a ``BalancedNetClassifier`` (or the bootstrap ensemble)
-trained on the same 97/3 training rows; the curves are drawn from
+The strategies are those of ``skimbnet compare`` (networks, the bootstrap
+ensemble, and balanced logistic regression as a reference), all trained on
+the same 97/3 training rows; the curves are drawn from
 ``predict_proba`` on the same held-out rows, with each curve's average
 precision (AP) in the legend and the rare class's share as the chance level.
 
@@ -25,8 +26,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from imblearn.over_sampling import SMOTE  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import average_precision_score, precision_recall_curve  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier  # noqa: E402
 
@@ -53,9 +57,13 @@ def strategies(seed=0):
             loss="ldam", class_weight=None, train_split=None, max_epochs=60, random_state=seed),
         'sampler="balanced"': BalancedNetClassifier(
             sampler="balanced", class_weight=None, random_state=seed),
+        'sampler="progressive"': BalancedNetClassifier(
+            sampler="progressive", class_weight=None, random_state=seed),
         "resampler=SMOTE()": BalancedNetClassifier(
             resampler=SMOTE(random_state=seed), class_weight=None, random_state=seed),
         "BootstrapEnsembleClassifier()": BootstrapEnsembleClassifier(random_state=seed),
+        "logistic regression (reference)": make_pipeline(
+            StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)),
     }
 
 
@@ -77,8 +85,10 @@ def main(argv=None) -> Path:
         score = model.predict_proba(X_test)[:, 1]
         precision, recall, _ = precision_recall_curve(y_test, score)
         ap = average_precision_score(y_test, score)
-        ax.step(recall, precision, where="post", color=colors[i % 10],
-                linestyle="--" if i == 0 else "-", label=f"{name} (AP {ap:.2f})")
+        reference = name.startswith("logistic")
+        ax.step(recall, precision, where="post", color="black" if reference else colors[i % 10],
+                linestyle="--" if i == 0 or reference else "-", linewidth=1.3,
+                label=f"{name} (AP {ap:.2f})")
     ax.axhline(y_test.mean(), color="grey", linestyle=":", label="chance (rare-class share)")
     ax.set_xlabel("recall (rare class)")
     ax.set_ylabel("precision (rare class)")
