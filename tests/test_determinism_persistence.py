@@ -1,0 +1,267 @@
+"""Inputs left alone, determinism (also across processes), interruption and checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from imblearn.over_sampling import RandomOverSampler
+from skorch.callbacks import Callback, Checkpoint
+from tiny_models import tiny_ensemble, tiny_net
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+# the data and models of the cross-process checks: run here and in a fresh interpreter
+SETUP = """
+import numpy as np
+import torch
+from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
+
+torch.set_num_threads(1)
+rng = np.random.default_rng(7)
+y = (np.arange(300) % 10 == 0).astype(int)
+X = rng.normal(size=(300, 5)) + y[:, None]
+net = BalancedNetClassifier(
+    hidden_layer_sizes=(8,), max_epochs=3, dropout=0.1, train_split=0.2, random_state=3
+)
+member = BalancedNetClassifier(hidden_layer_sizes=(8,), max_epochs=3, class_weight=None)
+ensemble = BootstrapEnsembleClassifier(member, n_estimators=2, random_state=3)
+"""
+
+
+def _digest(value):
+    """A hash of an array, DataFrame or Series, including its dtypes and names."""
+    h = hashlib.sha256()
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        if isinstance(value, pd.DataFrame):
+            h.update(repr((value.dtypes.to_dict(), list(value.columns))).encode())
+        else:
+            h.update(repr((value.dtype, value.name)).encode())
+    else:
+        array = np.asarray(value)
+        h.update(np.ascontiguousarray(array).tobytes())
+        h.update(f"{array.dtype}{array.shape}{array.flags.writeable}".encode())
+    return h.hexdigest()
+
+
+def _run_python(code, tmp_path):
+    """Run ``code`` in a fresh interpreter (skimbnet importable from src/)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    y = (np.arange(200) % 8 == 0).astype(int)
+    X = rng.normal(size=(200, 4)) + y[:, None]
+    return X, y
+
+
+# ------------------------------------------------------------- inputs left alone
+
+
+def _inputs(X, y):
+    frame = pd.DataFrame(X.astype(np.float32), columns=[f"f{i}" for i in range(X.shape[1])])
+    labels = pd.Series(np.where(y == 1, "rare", "common"), name="label")
+    return {
+        "float64": (X.copy(), y.copy()),
+        "float32": (X.astype(np.float32), y.copy()),
+        "int": ((X * 10).astype(np.int64), y.copy()),
+        "pandas": (frame, labels),
+        "read-only": (_read_only(X.copy()), _read_only(y.copy())),
+    }
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.parametrize("kind", ["net", "ensemble"])
+@pytest.mark.parametrize("flavour", ["float64", "float32", "int", "pandas", "read-only"])
+def test_callers_data_is_never_modified(data, kind, flavour):
+    X, y = _inputs(*data)[flavour]
+    weights = np.linspace(0.5, 2.0, len(y))
+    before = [_digest(v) for v in (X, y, weights)]
+    if kind == "net":
+        # standardisation, a resampler and sample weights all touch copies only
+        models = [
+            tiny_net(max_epochs=2).fit(X, y, sample_weight=weights),
+            tiny_net(max_epochs=2, resampler=RandomOverSampler(), sampler="balanced").fit(X, y),
+        ]
+    else:
+        models = [tiny_ensemble(n_estimators=2).fit(X, y)]
+    for model in models:
+        model.predict_proba(X)
+        model.predict(X)
+    assert [_digest(v) for v in (X, y, weights)] == before
+
+
+# ------------------------------------------------------------------- determinism
+
+
+def _models(kind):
+    namespace: dict = {}
+    exec(SETUP, namespace)  # noqa: S102 - the test's own constant
+    return namespace[kind], namespace["X"], namespace["y"]
+
+
+@pytest.mark.parametrize("kind", ["net", "ensemble"])
+def test_same_seed_same_model_different_seed_different_model(kind):
+    from sklearn.base import clone
+
+    model, X, y = _models(kind)
+    first = clone(model).fit(X, y)
+    second = clone(model).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+    other = clone(model).set_params(random_state=4).fit(X, y)
+    assert not np.allclose(first.predict_proba(X), other.predict_proba(X))
+    nets = [first] if kind == "net" else first.estimators_
+    other_nets = [other] if kind == "net" else other.estimators_
+    for a, b in zip(nets, other_nets):
+        weight_a = a.module_.state_dict()["layers.0.weight"]
+        assert not torch.equal(weight_a, b.module_.state_dict()["layers.0.weight"])
+
+
+def test_same_seed_same_predictions_in_another_process(tmp_path):
+    code = SETUP + textwrap.dedent(
+        """
+        for name, model in (("net", net), ("ensemble", ensemble)):
+            model.fit(X, y)
+            np.save(f"{name}_proba.npy", model.predict_proba(X))
+            np.save(f"{name}_pred.npy", model.predict(X))
+        """
+    )
+    _run_python(code, tmp_path)
+    for kind in ("net", "ensemble"):
+        model, X, y = _models(kind)
+        model.fit(X, y)
+        np.testing.assert_array_equal(
+            np.load(tmp_path / f"{kind}_proba.npy"), model.predict_proba(X)
+        )
+        np.testing.assert_array_equal(np.load(tmp_path / f"{kind}_pred.npy"), model.predict(X))
+
+
+# ------------------------------------------------------------------ interruption
+
+
+class InterruptAt(Callback):
+    """Raise KeyboardInterrupt (as Ctrl-C would) at the end of epoch ``epoch``, once."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def initialize(self):
+        self.fired_ = getattr(self, "fired_", False)
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.fired_ and len(net.history) == self.epoch:
+            self.fired_ = True
+            raise KeyboardInterrupt
+
+
+def test_interrupted_fit_keeps_the_epochs_done_and_warm_start_continues(data):
+    X, y = data
+    interrupted = tiny_net(max_epochs=10, callbacks=[InterruptAt(3)], warm_start=True).fit(X, y)
+    assert len(interrupted.history) == 3
+    assert set(interrupted.predict(X)) <= {0, 1}
+    # the model is the one of those 3 epochs: a 3-epoch fit with the same seed
+    three = tiny_net(max_epochs=3).fit(X, y)
+    np.testing.assert_array_equal(interrupted.predict_proba(X), three.predict_proba(X))
+
+    before = {k: v.clone() for k, v in interrupted.module_.state_dict().items()}
+    interrupted.fit(X, y)  # warm_start: 10 more epochs on the same network
+    assert len(interrupted.history) == 13
+    after = interrupted.module_.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_interrupted_ensemble_members_keep_their_epochs(data):
+    X, y = data
+    member = tiny_net(max_epochs=10, class_weight=None, callbacks=[InterruptAt(2)])
+    ensemble = tiny_ensemble(n_estimators=2, estimator=member).fit(X, y)
+    assert [len(m.history) for m in ensemble.estimators_] == [2, 2]
+    proba = ensemble.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+# ------------------------------------------------------------------- checkpoints
+
+
+def test_checkpoint_saves_the_best_epoch_and_a_new_process_restores_it(data, tmp_path):
+    X, y = data
+    checkpoint = Checkpoint(
+        monitor="valid_balanced_accuracy_best",
+        dirname=str(tmp_path),
+        f_params="best_params.pt",
+        f_pickle="best.pkl",
+    )
+    params = dict(max_epochs=15, patience=4, train_split=0.3, lr=3e-3)
+    clf = tiny_net(**params, callbacks=[checkpoint]).fit(X, y)
+    scores = clf.history[:, "valid_balanced_accuracy"]
+    saved = [i for i, row in enumerate(clf.history) if row.get("event_cp")]
+    assert saved and saved[-1] == int(np.argmax(scores))  # the last save is the best epoch
+    # early stopping restored the same best epoch into the fitted model
+    expected = clf.predict_proba(X)
+    with open(tmp_path / "best.pkl", "rb") as fh:
+        np.testing.assert_array_equal(pickle.load(fh).predict_proba(X), expected)
+
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    code = textwrap.dedent(
+        f"""
+        import pickle
+        import numpy as np
+        import torch
+        from skimbnet import BalancedNetClassifier
+
+        torch.set_num_threads(1)
+        X, y = np.load("X.npy"), np.load("y.npy")
+        with open("best.pkl", "rb") as fh:
+            np.save("pickled.npy", pickle.load(fh).predict_proba(X))
+        # the parameters file loads into a fitted classifier of the same shape
+        skeleton = BalancedNetClassifier(
+            hidden_layer_sizes=(16,), random_state=0, **{dict(params, max_epochs=1)!r}
+        ).fit(X, y)
+        skeleton.load_params(f_params="best_params.pt")
+        np.save("params.npy", skeleton.predict_proba(X))
+        """
+    )
+    _run_python(code, tmp_path)
+    np.testing.assert_array_equal(np.load(tmp_path / "pickled.npy"), expected)
+    np.testing.assert_array_equal(np.load(tmp_path / "params.npy"), expected)
+
+
+def test_default_checkpoint_monitors_valid_loss(data, tmp_path):
+    # skorch's default monitor is "valid_loss_best"; without validation, "train_loss_best"
+    X, y = data
+    for split, monitor in ((0.3, "valid_loss_best"), (None, "train_loss_best")):
+        checkpoint = Checkpoint(monitor=monitor, dirname=str(tmp_path / str(split)))
+        clf = tiny_net(max_epochs=3, train_split=split, callbacks=[checkpoint]).fit(X, y)
+        assert clf.history[0, "event_cp"] is True
+        assert (tmp_path / str(split) / "params.pt").exists()
+        losses = clf.history[:, monitor[: -len("_best")]]
+        flags = clf.history[:, monitor]
+        assert flags == [loss == min(losses[: i + 1]) for i, loss in enumerate(losses)]
