@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -265,3 +266,12 @@ def test_default_checkpoint_monitors_valid_loss(data, tmp_path):
         losses = clf.history[:, monitor[: -len("_best")]]
         flags = clf.history[:, monitor]
         assert flags == [loss == min(losses[: i + 1]) for i, loss in enumerate(losses)]
+
+
+def test_read_only_input_gives_no_torch_warning(data):
+    # pandas' copy-on-write arrays are read-only; torch would warn on sharing them
+    X, y = (_read_only(a.copy()) for a in data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tiny_net(max_epochs=1, standardize=False).fit(X, y).predict(X)
+    assert not [w for w in caught if "not writable" in str(w.message)]

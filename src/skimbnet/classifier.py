@@ -695,7 +695,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _to_tensor_X(self, X, device):
         """Standardise and cast ``X`` into a tensor; the caller's array is never changed."""
         X_cast = np.ascontiguousarray(X, dtype=self._numpy_dtype)
-        X_t = torch.from_numpy(X_cast).to(device)
+        X_t = _from_numpy(X_cast).to(device)
         if self.feature_mean_ is None:
             return X_t
         mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=device)
@@ -861,7 +861,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         check_is_fitted(self)
         with numeric_input(type(self).__name__):
             X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(self.device)
+        X_t = _from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(self.device)
         return self._adjust(self._prediction_logits(self._forward(X_t, standardize=True)))
 
     def _prediction_logits(self, logits):
@@ -924,6 +924,18 @@ def _sklearn_repr(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return BaseEstimator.__repr__(estimator)
+
+
+def _from_numpy(array):
+    """``torch.from_numpy`` without its warning for read-only arrays.
+
+    A read-only ``X`` (pandas' copy-on-write arrays, memory maps) is shared,
+    not copied, and skimbnet never writes to a tensor that shares the
+    caller's memory, so the warning would only alarm users.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
 
 
 def _accepted_kwargs(cls):
