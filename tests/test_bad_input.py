@@ -18,12 +18,17 @@ from tiny_models import tiny_ensemble, tiny_net
 N, D = 60, 4
 
 
-@pytest.fixture(scope="module")
-def data():
+def make_data():
+    """60 rows, 4 features, classes 0 (45 rows) and 1 (15 rows)."""
     rng = np.random.default_rng(0)
     y = np.where(np.arange(N) % 4 == 0, 1, 0)
     X = rng.normal(size=(N, D)) + y[:, None]
     return X, y
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
 
 
 def make(kind, **params):

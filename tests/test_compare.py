@@ -264,6 +264,7 @@ def test_a_class_too_small_for_smote_fails_that_strategy_only(tmp_path, capsys):
     code, out, err = run([*argv, "--strategies", "smote,plain", "--json", str(out_json)], capsys)
     assert code == 0, err
     assert "failed: ValueError: resampler=SMOTE(k_neighbors=5) needs at least" in out
+    assert "use resampler__k_neighbors=1" in out  # the table shows the fix, not a cut message
     rows = {r["key"]: r for r in json.loads(out_json.read_text())["leaderboard"]}
     assert "class 'a' has only 2 rows" in rows["smote"]["error"]
     assert "use resampler__k_neighbors=1" in rows["smote"]["error"]

@@ -445,7 +445,8 @@ class Leaderboard:
         for rank, row in enumerate(self.rows, 1):
             label = f"{rank:2d}. {row['name']}".ljust(width)
             if row.get("error"):
-                lines.append(f"{label}failed: {row['error'][:70]}")
+                # the whole first line: the end of a message often says how to fix it
+                lines.append(f"{label}failed: {row['error'].splitlines()[0]}")
                 continue
             cells = []
             for c in cols:
