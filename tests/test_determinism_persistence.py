@@ -109,6 +109,7 @@ def test_callers_data_is_never_modified(data, kind, flavour):
         models = [
             tiny_net(max_epochs=2).fit(X, y, sample_weight=weights),
             tiny_net(max_epochs=2, resampler=RandomOverSampler(), sampler="balanced").fit(X, y),
+            tiny_net(max_epochs=2, train_split=0.25).fit(X, y, sample_weight=weights),
         ]
     else:
         models = [tiny_ensemble(n_estimators=2).fit(X, y)]

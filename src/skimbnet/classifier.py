@@ -527,6 +527,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ----------
         X : array-like of shape (n_samples, n_features)
             Numeric features (numpy array or pandas DataFrame); never modified.
+            Dense only: a scipy sparse matrix raises a TypeError (call
+            ``.toarray()``), as do text or object columns (encode them first).
         y : array-like of shape (n_samples,)
             Class labels of any type (ints, strings, categoricals).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -619,9 +621,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 self._early_stopping_enabled = len(valid_idx) > 0 and self.patience is not None
                 self.initialize()
                 self._check_module_output(X_train[:2])
-            train = self._tensors(X_train, y_train, w_train, device)
+            # rows taken by index are copies of X already: no second copy to standardise
+            owned = self.resampler is None and not isinstance(train_idx, slice)
+            train = self._tensors(X_train, y_train, w_train, device, owned)
             valid = (
-                self._tensors(X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx], device)
+                self._tensors(
+                    X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx], device, True
+                )
                 if len(valid_idx)
                 else None
             )
@@ -692,21 +698,26 @@ class BalancedNetClassifier(NeuralNetClassifier):
         scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         self.feature_mean_, self.feature_scale_ = mean, scale
 
-    def _to_tensor_X(self, X, device):
-        """Standardise and cast ``X`` into a tensor; the caller's array is never changed."""
+    def _to_tensor_X(self, X, device, owned=False):
+        """Standardise and cast ``X`` into a tensor; the caller's array is never changed.
+
+        ``owned=True`` says ``X`` is fit's own copy (rows taken by fancy
+        indexing), which may then be standardised in place.
+        """
         X_cast = np.ascontiguousarray(X, dtype=self._numpy_dtype)
         X_t = _from_numpy(X_cast).to(device)
         if self.feature_mean_ is None:
             return X_t
         mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=device)
         scale = torch.as_tensor(self.feature_scale_, dtype=X_t.dtype, device=device)
-        if np.may_share_memory(X_cast, X) and X_t.data_ptr() == X_cast.ctypes.data:
-            return (X_t - mean) / scale
+        if not owned and np.may_share_memory(X_cast, X) and X_t.data_ptr() == X_cast.ctypes.data:
+            # one copy, divided in place: "(X_t - mean) / scale" briefly held two
+            return (X_t - mean).div_(scale)
         # X_t is our own copy: standardise it in place, without a second copy
         return X_t.sub_(mean).div_(scale)
 
-    def _tensors(self, X, y, w, device):
-        X_t = self._to_tensor_X(X, device)
+    def _tensors(self, X, y, w, device, owned=False):
+        X_t = self._to_tensor_X(X, device, owned)
         y_t = torch.as_tensor(y, dtype=torch.long, device=device)
         weights = self.class_weight_[y] * w
         uniform = np.all(weights == weights[0]) if len(weights) else True
