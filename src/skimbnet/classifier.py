@@ -788,7 +788,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _train_epoch(self, X_t, y_t, w_t, order, batch_size, augment, generator, batch_callbacks):
         self.module_.train()
-        total = torch.zeros((), dtype=X_t.dtype, device=X_t.device)
+        losses = []  # detached batch losses, summed once after the epoch (no op per batch)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             Xb, yb = X_t[rows], y_t[rows]
@@ -801,10 +801,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
             loss = self.criterion_(self.module_(Xb), yb, wb)
             loss.backward()
             self.optimizer_.step()
-            total += loss.detach() * len(rows)
+            losses.append(loss.detach())
             for cb in batch_callbacks:
                 cb.on_batch_end(self, batch=(Xb, yb), training=True, loss=loss)
-        return float(total) / max(len(order), 1)
+        if not losses:
+            return 0.0
+        # every batch holds batch_size rows but the last: the epoch's mean loss per row
+        sizes = torch.full((len(losses),), float(batch_size), dtype=X_t.dtype, device=X_t.device)
+        sizes[-1] = len(order) - batch_size * (len(losses) - 1)
+        return float(torch.stack(losses).to(X_t.dtype) @ sizes) / len(order)
 
     def _score_validation(self, X_v, y_v, w_v):
         logits = self._forward(X_v)
