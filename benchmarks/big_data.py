@@ -89,6 +89,7 @@ def main(argv=None):
 
     clf = BalancedNetClassifier(
         hidden_layer_sizes=(128, 64),
+        loss="ce",
         sampler="balanced",
         max_epochs=args.epochs,
         batch_size=args.batch_size,

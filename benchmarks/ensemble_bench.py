@@ -55,9 +55,12 @@ def models(seed):
             n_estimators=N_MEMBERS, random_state=seed
         ),
         "single plain net (class_weight=None)": BalancedNetClassifier(
+            loss="ce",
             class_weight=None, random_state=seed
         ),
-        "single net, class_weight='balanced'": BalancedNetClassifier(random_state=seed),
+        "single net, class_weight='balanced'": BalancedNetClassifier(
+            loss="ce", train_split="auto", max_epochs=200, weight_decay=0.01, random_state=seed
+        ),
         "imblearn BalancedBagging (10 trees)": BalancedBaggingClassifier(
             n_estimators=N_MEMBERS, random_state=seed
         ),

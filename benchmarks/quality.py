@@ -112,7 +112,7 @@ def models(seed=0):
     }
     # the other neural configurations of `skimbnet compare` (candidates for the defaults)
     for s in strategies(random_state=seed):
-        if s.key in ("class_weight", "bootstrap_ensemble", "logistic_regression"):
+        if s.key in ("ldam", "bootstrap_ensemble", "logistic_regression"):
             continue  # the default, the ensemble, and a non-neural reference
         if s.missing() is None:
             out[f"skimbnet {s.name}"] = ("skimbnet", lambda code=s.code: _build(code))

@@ -90,13 +90,14 @@ def _skimbnet_fit(X, y, **params):
     clf = BalancedNetClassifier(
         hidden_layer_sizes=HIDDEN,
         optimizer=torch.optim.Adam,
+        weight_decay=None,  # Adam's own default (none), as in the hand-written loop
         lr=LR,
         batch_size=BATCH,
         max_epochs=EPOCHS,
         train_split=None,
         class_weight=None,
         random_state=0,
-        **params,
+        **{"loss": "ce", **params},  # the hand-written loop's loss unless told otherwise
     )
     return clf.fit(X, y)
 

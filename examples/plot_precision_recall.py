@@ -44,23 +44,26 @@ def strategies(seed=0):
     Each is spelled out in full (``class_weight`` included), so the figure
     does not change meaning when a default changes.
     """
+    # compare's recipe for the cross-entropy-style strategies: early stopping on a
+    # 15% validation split (skimbnet.compare.EARLY_STOPPED)
+    es = dict(train_split="auto", max_epochs=200, weight_decay=0.01, random_state=seed)
     return {
         "plain network": BalancedNetClassifier(
-            loss="ce", class_weight=None, sampler="natural", random_state=seed),
-        'class_weight="balanced"': BalancedNetClassifier(
-            class_weight="balanced", random_state=seed),
-        'loss="focal"': BalancedNetClassifier(
-            loss="focal", class_weight="balanced", random_state=seed),
-        'loss="logit_adjusted"': BalancedNetClassifier(
-            loss="logit_adjusted", class_weight=None, random_state=seed),
-        'loss="ldam" (DRW, 60 epochs)': BalancedNetClassifier(
+            loss="ce", class_weight=None, sampler="natural", **es),
+        'LDAM-DRW (the default)': BalancedNetClassifier(
             loss="ldam", class_weight=None, train_split=None, max_epochs=60, random_state=seed),
+        'class_weight="balanced"': BalancedNetClassifier(
+            loss="ce", class_weight="balanced", **es),
+        'loss="focal"': BalancedNetClassifier(
+            loss="focal", class_weight="balanced", **es),
+        'loss="logit_adjusted"': BalancedNetClassifier(
+            loss="logit_adjusted", class_weight=None, **es),
         'sampler="balanced"': BalancedNetClassifier(
-            sampler="balanced", class_weight=None, random_state=seed),
+            loss="ce", sampler="balanced", class_weight=None, **es),
         'sampler="progressive"': BalancedNetClassifier(
-            sampler="progressive", class_weight=None, random_state=seed),
+            loss="ce", sampler="progressive", class_weight=None, **es),
         "resampler=SMOTE()": BalancedNetClassifier(
-            resampler=SMOTE(random_state=seed), class_weight=None, random_state=seed),
+            loss="ce", resampler=SMOTE(random_state=seed), class_weight=None, **es),
         "BootstrapEnsembleClassifier()": BootstrapEnsembleClassifier(random_state=seed),
         "logistic regression (reference)": make_pipeline(
             StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)),

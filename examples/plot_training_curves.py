@@ -48,9 +48,9 @@ def strategies(seed=0):
             loss="logit_adjusted", class_weight=None, **common),
         'loss="ldam" (DRW)': BalancedNetClassifier(loss="ldam", class_weight=None, **common),
         'sampler="balanced"': BalancedNetClassifier(
-            sampler="balanced", class_weight=None, **common),
+            loss="ce", sampler="balanced", class_weight=None, **common),
         'sampler="progressive"': BalancedNetClassifier(
-            sampler="progressive", class_weight=None, **common),
+            loss="ce", sampler="progressive", class_weight=None, **common),
     }
 
 

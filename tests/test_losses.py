@@ -534,6 +534,7 @@ def test_post_hoc_logit_adjustment_favours_rare_classes():
         random_state=1,
     )
     clf = BalancedNetClassifier(
+        loss="ce",
         class_weight=None,
         max_epochs=30,
         train_split=None,

@@ -6,7 +6,12 @@ from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 def tiny_net(**params):
     """A network that trains in a fraction of a second."""
     defaults = dict(
-        hidden_layer_sizes=(16,), max_epochs=4, lr=1e-2, train_split=None, random_state=0
+        hidden_layer_sizes=(16,),
+        loss="ce",  # with class_weight="auto": balanced weights from the first epoch
+        max_epochs=4,
+        lr=1e-2,
+        train_split=None,
+        random_state=0,
     )
     defaults.update(params)
     return BalancedNetClassifier(**defaults)

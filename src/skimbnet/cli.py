@@ -40,7 +40,7 @@ def _demo(args) -> int:
     )
     contenders = {
         "plain network (cross-entropy)": BalancedNetClassifier(
-            class_weight=None, random_state=args.random_state
+            loss="ce", class_weight=None, random_state=args.random_state
         ),
         "BalancedNetClassifier() default": BalancedNetClassifier(random_state=args.random_state),
     }

@@ -13,6 +13,7 @@ alias, a sampler alias, the ensemble) are skipped and listed as such.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import time
@@ -20,6 +21,8 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .classifier import BalancedNetClassifier
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -103,9 +106,16 @@ class Strategy:
         return None
 
 
+#: the training recipe the other network strategies use: cross-entropy-style
+#: losses select their epoch on a 15% validation split (balanced accuracy) and
+#: stop early; these were BalancedNetClassifier's defaults before version 0.2
+EARLY_STOPPED = {"train_split": "auto", "max_epochs": 200, "weight_decay": 0.01}
+
+
 def _net(random_state, cap, **kwargs) -> str:
     if cap is not None:
-        kwargs["max_epochs"] = min(cap, kwargs.get("max_epochs", cap))
+        default = inspect.signature(BalancedNetClassifier).parameters["max_epochs"].default
+        kwargs["max_epochs"] = min(cap, kwargs.get("max_epochs", default))
     kwargs["random_state"] = random_state
     args = ", ".join(f"{k}={v if isinstance(v, _Raw) else repr(v)}" for k, v in kwargs.items())
     return f"BalancedNetClassifier({args})"
@@ -135,49 +145,62 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
             "from skimbnet import BootstrapEnsembleClassifier",
             "from skimbnet.ensemble import default_estimator",
         )
+    es = EARLY_STOPPED
     return [
-        Strategy("plain", "plain network", _net(rs, me, class_weight=None), net),
-        Strategy("class_weight", "class weights", _net(rs, me, class_weight="balanced"), net),
+        Strategy("plain", "plain network", _net(rs, me, loss="ce", class_weight=None, **es), net),
+        Strategy(
+            "ldam",
+            "LDAM-DRW (the default)",
+            # BalancedNetClassifier()'s defaults: LDAM-DRW, a fixed budget of 60 epochs
+            _net(rs, me),
+            net,
+            (("loss", "ldam"),),
+        ),
+        Strategy(
+            "class_weight",
+            "class weights",
+            _net(rs, me, loss="ce", class_weight="balanced", **es),
+            net,
+        ),
         Strategy(
             "focal",
             "focal loss",
-            _net(rs, me, loss="focal", class_weight="balanced"),
+            _net(rs, me, loss="focal", class_weight="balanced", **es),
             net,
             (("loss", "focal"),),
         ),
         Strategy(
             "logit_adjusted",
             "logit-adjusted loss",
-            _net(rs, me, loss="logit_adjusted", class_weight=None),
+            _net(rs, me, loss="logit_adjusted", class_weight=None, **es),
             net,
             (("loss", "logit_adjusted"),),
         ),
         Strategy(
-            "ldam",
-            "LDAM-DRW",
-            # DRW starts at 80% of max_epochs: train a fixed budget, no early stop
-            _net(rs, me, loss="ldam", class_weight=None, train_split=None, max_epochs=60),
-            net,
-            (("loss", "ldam"),),
-        ),
-        Strategy(
             "balanced_sampler",
             "balanced sampler",
-            _net(rs, me, sampler="balanced", class_weight=None),
+            _net(rs, me, loss="ce", sampler="balanced", class_weight=None, **es),
             net,
             (("sampler", "balanced"),),
         ),
         Strategy(
             "progressive_sampler",
             "progressive sampler",
-            _net(rs, me, sampler="progressive", class_weight=None),
+            _net(rs, me, loss="ce", sampler="progressive", class_weight=None, **es),
             net,
             (("sampler", "progressive"),),
         ),
         Strategy(
             "smote",
             "SMOTE",
-            _net(rs, me, resampler=_Raw(f"SMOTE(random_state={rs})"), class_weight=None),
+            _net(
+                rs,
+                me,
+                loss="ce",
+                resampler=_Raw(f"SMOTE(random_state={rs})"),
+                class_weight=None,
+                **es,
+            ),
             net + ("from imblearn.over_sampling import SMOTE",),
         ),
         Strategy(

@@ -60,6 +60,7 @@ def default_estimator() -> BalancedNetClassifier:
     """
     return BalancedNetClassifier(
         hidden_layer_sizes=(32,),
+        loss="ce",
         class_weight=None,
         max_epochs=50,
         lr=1e-3,
