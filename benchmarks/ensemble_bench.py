@@ -56,8 +56,13 @@ def models(seed):
         ),
         "single plain net (class_weight=None)": BalancedNetClassifier(
             loss="ce",
-            class_weight=None, random_state=seed
+            class_weight=None,
+            train_split="auto",
+            max_epochs=200,
+            weight_decay=0.01,
+            random_state=seed,
         ),
+        "single BalancedNetClassifier() (default)": BalancedNetClassifier(random_state=seed),
         "single net, class_weight='balanced'": BalancedNetClassifier(
             loss="ce", train_split="auto", max_epochs=200, weight_decay=0.01, random_state=seed
         ),
@@ -206,6 +211,21 @@ def report(args, rows, seeds, timings, threads, load_before, load_after, seconds
         "0.773; a linear model: 0.772; 30 members instead of 10: 0.762; "
         "4m rows per class with replacement: 0.745. The differences are within "
         "seed noise: the networks plateau near 0.78 here.",
+        "",
+        "Tried in the second session (same protocol; member changes relative to the "
+        "default member): 20 / 100 epochs 0.775 / 0.777; 16 units, 30 epochs 0.751; "
+        "lr 3e-3, 30 epochs 0.774; tanh 0.771; full-batch, lr 1e-2, 200 epochs 0.757; "
+        "64 units with dropout 0.3 0.771; linear 0.763; weight decay 5 / 20 0.765 / "
+        "0.762; lr 1e-2 with weight decay 1 0.757, with 5 and 30 epochs 0.777; "
+        "`loss=\"ldam\"` 0.785; `loss=\"soft_f1\"` 0.770; 128 units, 30 epochs 0.772; "
+        "batch 16 0.777; batch 8, 30 epochs 0.781; (64, 32), 60 epochs 0.768. Voting "
+        "rules on the default's members: soft 0.781, geometric mean 0.781, hard 0.770, "
+        "and even the best threshold chosen on the test half 0.781 (ranking, not the "
+        "threshold, is what limits it: ROC-AUC 0.848 vs EasyEnsemble's 0.880). For "
+        "reference: balanced logistic regression 0.771, RBF SVC (balanced) 0.660, "
+        "HistGradientBoosting (balanced) 0.702; with only the 2 informative features "
+        "the ensemble reaches 0.808 and an RBF SVC 0.845, so the 16 noise features are "
+        "what costs the networks here.",
     ]
     lines += [
         "",
