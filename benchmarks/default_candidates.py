@@ -49,6 +49,16 @@ CANDIDATES = {
         loss="logit_adjusted", train_split=None, max_epochs=60, weight_decay=0.01
     ),
 }
+#: member networks for BootstrapEnsembleClassifier(estimator=...), names start with "ens_"
+MEMBER = dict(loss="ce", class_weight=None, train_split=None)
+ENSEMBLE_CANDIDATES = {
+    # skimbnet.ensemble.default_estimator()
+    "ens_default": dict(MEMBER, hidden_layer_sizes=(32,), max_epochs=50, weight_decay=1.0),
+    "ens_128x64_60_wd01": dict(MEMBER, max_epochs=60, weight_decay=0.1),
+    "ens_64_100_wd01": dict(MEMBER, hidden_layer_sizes=(64,), max_epochs=100, weight_decay=0.1),
+    "ens_32_100_wd1": dict(MEMBER, hidden_layer_sizes=(32,), max_epochs=100, weight_decay=1.0),
+}
+CANDIDATES.update(ENSEMBLE_CANDIDATES)
 
 
 def _fold(params, X, y, train, test):
@@ -58,12 +68,17 @@ def _fold(params, X, y, train, test):
     from sklearn.metrics import average_precision_score, balanced_accuracy_score
     from threadpoolctl import threadpool_limits
 
-    from skimbnet import BalancedNetClassifier
+    from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 
     torch.set_num_threads(1)
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = BalancedNetClassifier(random_state=0, **params).fit(X[train], y[train])
+        if params in ENSEMBLE_CANDIDATES.values():
+            member = BalancedNetClassifier(**params)
+            model = BootstrapEnsembleClassifier(estimator=member, n_jobs=1, random_state=0)
+        else:
+            model = BalancedNetClassifier(random_state=0, **params)
+        model.fit(X[train], y[train])
         proba = model.predict_proba(X[test])
     rare = int(np.flatnonzero(model.classes_ == 1)[0])
     pred = model.classes_[proba.argmax(axis=1)]
