@@ -248,21 +248,9 @@ def lunar_demonstrations(n_episodes, first_seed):
 
 
 def rollout(model, seeds):
-    import gymnasium as gym
+    from skimbnet.datasets import lunar_lander_returns
 
-    env = gym.make("LunarLander-v3")
-    returns = []
-    for seed in seeds:
-        s, _ = env.reset(seed=int(seed))
-        total, done = 0.0, False
-        while not done:
-            a = int(model.predict(s[None, :].astype(np.float64))[0])
-            s, r, term, trunc, _ = env.step(a)
-            total += r
-            done = term or trunc
-        returns.append(total)
-    env.close()
-    return np.asarray(returns)
+    return lunar_lander_returns(model, seeds)
 
 
 GAME_MODELS = ("BalancedNetClassifier()", "skimbnet plain network", "MLPClassifier")

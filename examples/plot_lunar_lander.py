@@ -60,23 +60,9 @@ def policies(seed=0):
 
 def play(model, seeds):
     """The return of ``model`` (state -> action) on one episode per seed."""
-    import gymnasium as gym
+    from skimbnet.datasets import lunar_lander_returns
 
-    env = gym.make("LunarLander-v3")
-    returns = []
-    try:
-        for seed in seeds:
-            state, _ = env.reset(seed=int(seed))
-            total, done = 0.0, False
-            while not done:
-                action = int(model.predict(state[None, :].astype(np.float64))[0])
-                state, reward, terminated, truncated, _ = env.step(action)
-                total += float(reward)
-                done = terminated or truncated
-            returns.append(total)
-    finally:
-        env.close()
-    return np.asarray(returns)
+    return lunar_lander_returns(model, seeds)
 
 
 def main(argv=None) -> Path | None:

@@ -287,3 +287,22 @@ def test_lunar_lander_demonstrations_are_reproducible():
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(y, y2)
     assert "lunar_lander" in datasets.list_datasets()
+
+
+def test_lunar_lander_returns_rolls_out_a_policy():
+    pytest.importorskip("gymnasium")
+    pytest.importorskip("Box2D")
+
+    class Noop:
+        """A policy that never fires an engine: it falls and crashes."""
+
+        def predict(self, X):
+            assert X.shape == (1, 8)
+            return np.zeros(1, dtype=np.int64)
+
+    returns = datasets.lunar_lander_returns(Noop(), [3, 4])
+    assert returns.shape == (2,) and np.isfinite(returns).all()
+    np.testing.assert_array_equal(returns, datasets.lunar_lander_returns(Noop(), [3, 4]))
+    # the expert on the same seed lands; doing nothing does not come close
+    _, _, expert = datasets.load_lunar_lander(1, first_seed=3, return_returns=True)
+    assert expert[0] > 200 > returns[0]

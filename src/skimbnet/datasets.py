@@ -31,6 +31,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_lunar_lander",
+    "lunar_lander_returns",
 ]
 
 #: the data sets the library's defaults are chosen on (see benchmarks/quality.py)
@@ -159,32 +160,86 @@ def load_lunar_lander(n_episodes: int = 50, first_seed: int = 0, return_returns:
     returns : ndarray of shape (n_episodes,), only with ``return_returns=True``
         The expert's return per episode.
     """
+    gym = _import_gymnasium()
+    from gymnasium.envs.box2d.lunar_lander import heuristic
+
+    states, actions = [], []
+
+    def expert(env, state):
+        action = heuristic(env.unwrapped, state)
+        states.append(state)
+        actions.append(action)
+        return action
+
+    returns = _play_lunar_lander(gym, expert, range(first_seed, first_seed + int(n_episodes)))
+    X = np.asarray(states, dtype=np.float64).reshape(-1, 8)
+    y = np.asarray(actions, dtype=np.int64)
+    return (X, y, returns) if return_returns else (X, y)
+
+
+def lunar_lander_returns(model, seeds) -> np.ndarray:
+    """The return of a cloned policy on LunarLander-v3, one episode per seed.
+
+    ``model.predict`` maps a state (one row of 8 floats) to an action, as a
+    classifier fitted on :func:`load_lunar_lander` does. The expert's returns
+    on the same seeds are ``load_lunar_lander(len(seeds), first_seed,
+    return_returns=True)[2]`` for consecutive seeds; it scores about 265, and
+    200 counts as solved. Needs ``pip install "skimbnet[games]"``.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        Its ``predict`` is called once per step.
+    seeds : iterable of int
+        The environment's reset seed of each episode.
+
+    Returns
+    -------
+    returns : ndarray of shape (n_seeds,)
+
+    Examples
+    --------
+    >>> from skimbnet import BalancedNetClassifier
+    >>> from skimbnet.datasets import load_lunar_lander, lunar_lander_returns
+    >>> X, y = load_lunar_lander(10)                          # doctest: +SKIP
+    >>> policy = BalancedNetClassifier(random_state=0).fit(X, y)  # doctest: +SKIP
+    >>> lunar_lander_returns(policy, range(100, 110)).mean()  # doctest: +SKIP
+    """
+    gym = _import_gymnasium()
+
+    def policy(env, state):
+        return int(model.predict(state[None, :].astype(np.float64))[0])
+
+    return _play_lunar_lander(gym, policy, seeds)
+
+
+def _import_gymnasium():
     try:
         import gymnasium as gym
-        from gymnasium.envs.box2d.lunar_lander import heuristic
+        import gymnasium.envs.box2d.lunar_lander  # noqa: F401 - needs Box2D
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             'the LunarLander data set needs gymnasium with Box2D: pip install "skimbnet[games]"'
         ) from exc
+    return gym
+
+
+def _play_lunar_lander(gym, act, seeds):
+    """Play one episode per seed with ``act(env, state) -> action``; return the returns."""
     env = gym.make("LunarLander-v3")
-    states, actions, returns = [], [], []
+    returns = []
     try:
-        for episode in range(int(n_episodes)):
-            state, _ = env.reset(seed=first_seed + episode)
+        for seed in seeds:
+            state, _ = env.reset(seed=int(seed))
             total, done = 0.0, False
             while not done:
-                action = heuristic(env.unwrapped, state)
-                states.append(state)
-                actions.append(action)
-                state, reward, terminated, truncated, _ = env.step(action)
+                state, reward, terminated, truncated, _ = env.step(act(env, state))
                 total += float(reward)
                 done = terminated or truncated
             returns.append(total)
     finally:
         env.close()
-    X = np.asarray(states, dtype=np.float64).reshape(-1, 8)
-    y = np.asarray(actions, dtype=np.int64)
-    return (X, y, np.asarray(returns)) if return_returns else (X, y)
+    return np.asarray(returns)
 
 
 def _gym_available() -> bool:
