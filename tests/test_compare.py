@@ -306,3 +306,9 @@ def test_lunar_lander_returns_rolls_out_a_policy():
     # the expert on the same seed lands; doing nothing does not come close
     _, _, expert = datasets.load_lunar_lander(1, first_seed=3, return_returns=True)
     assert expert[0] > 200 > returns[0]
+
+
+def test_lunar_lander_returns_needs_a_model_with_predict():
+    # checked before gymnasium is imported, so it holds without the games extra
+    with pytest.raises(TypeError, match="model must be a fitted classifier with a predict"):
+        datasets.lunar_lander_returns(object(), [0])

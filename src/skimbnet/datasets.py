@@ -197,6 +197,11 @@ def lunar_lander_returns(model, seeds) -> np.ndarray:
     -------
     returns : ndarray of shape (n_seeds,)
 
+    Raises
+    ------
+    TypeError
+        If ``model`` has no ``predict`` method.
+
     Examples
     --------
     >>> from skimbnet import BalancedNetClassifier
@@ -205,6 +210,11 @@ def lunar_lander_returns(model, seeds) -> np.ndarray:
     >>> policy = BalancedNetClassifier(random_state=0).fit(X, y)  # doctest: +SKIP
     >>> lunar_lander_returns(policy, range(100, 110)).mean()  # doctest: +SKIP
     """
+    if not callable(getattr(model, "predict", None)):
+        raise TypeError(
+            f"model must be a fitted classifier with a predict method (state -> action), "
+            f"got {type(model).__name__}"
+        )
     gym = _import_gymnasium()
 
     def policy(env, state):
