@@ -7,6 +7,7 @@ rebuilt from everything measured so far)::
     python benchmarks/quality.py                              # suite + game
     python benchmarks/quality.py --part suite --datasets yeast4 vowel0 --n-jobs 2
     python benchmarks/quality.py --part game --episodes 5 10
+    python benchmarks/quality.py --part game --game-seeds 0 1 2 3 4  # 5 model seeds
     python benchmarks/quality.py --report                     # only rebuild the markdown
 
 Suite: every data set of ``skimbnet.datasets.DEVELOPMENT_SUITE``, stratified
@@ -18,7 +19,9 @@ and the ranks are averaged over the data sets that every listed model finished.
 Game: LunarLander-v3 demonstrations from gymnasium's heuristic expert
 (state -> action, 4 actions, two of them rare); the cloned policy is trained on
 5, 10 and 50 episodes, scored by balanced accuracy on 20 held-out episodes of
-demonstrations and by its mean return over 20 fixed seeds, next to the expert's.
+demonstrations and by its mean return over 20 fixed seeds, next to the expert's;
+with ``--game-seeds`` every model is fitted once per model seed and the report
+gives the means and each seed's return.
 """
 
 from __future__ import annotations
@@ -258,38 +261,59 @@ TEST_SEEDS_FROM = 10_000  # held-out demonstrations: seeds 10000..10019
 ROLLOUT_SEEDS_FROM = 20_000  # rollouts of the cloned policy: seeds 20000..20019
 
 
-def run_game(episodes, model_names, seed, n_rollouts=20):
+def run_game(episodes, model_names, seeds, n_rollouts=20):
+    """Fit each model on the first ``n`` expert episodes for every model seed.
+
+    The demonstrations, held-out episodes and rollout seeds are the same for
+    every model and model seed; only the network's initialisation and batch
+    order change with the model seed, so the spread over seeds is the part of
+    the result that is luck.
+    """
     import torch
     from sklearn.metrics import balanced_accuracy_score, recall_score
 
     torch.set_num_threads(1)
     raw = load_raw()
     X_test, y_test, _ = lunar_demonstrations(20, TEST_SEEDS_FROM)
-    seeds = np.arange(ROLLOUT_SEEDS_FROM, ROLLOUT_SEEDS_FROM + n_rollouts)
+    rollout_seeds = np.arange(ROLLOUT_SEEDS_FROM, ROLLOUT_SEEDS_FROM + n_rollouts)
     _, _, expert = lunar_demonstrations(n_rollouts, ROLLOUT_SEEDS_FROM)
-    raw["game"]["expert"] = {"mean_return": float(expert.mean()), "seeds": seeds.tolist()}
+    raw["game"]["expert"] = {"mean_return": float(expert.mean()), "seeds": rollout_seeds.tolist()}
     for n in episodes:
         X, y, _ = lunar_demonstrations(n, 0)
         shares = np.bincount(y, minlength=4) / len(y)
         for name in model_names:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = models(seed)[name][1]()
-                start = time.perf_counter()
-                model.fit(X, y)
-                fit_time = time.perf_counter() - start
-            pred = model.predict(X_test)
-            returns = rollout(model, seeds)
+            entry = raw["game"].get(f"{n}|{name}", {})
+            per_seed = entry.get("per_seed", {})
+            for seed in seeds:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = models(seed)[name][1]()
+                    start = time.perf_counter()
+                    model.fit(X, y)
+                    fit_time = time.perf_counter() - start
+                pred = model.predict(X_test)
+                returns = rollout(model, rollout_seeds)
+                per_seed[str(seed)] = {
+                    "balanced_accuracy": float(balanced_accuracy_score(y_test, pred)),
+                    "rare_recall": recall_score(y_test, pred, labels=[1, 3], average=None).tolist(),
+                    "mean_return": float(returns.mean()),
+                    "fit_time": fit_time,
+                }
+                print(f"game {n} episodes, {name}, seed {seed}: {per_seed[str(seed)]}", flush=True)
             raw["game"][f"{n}|{name}"] = {
                 "rows": int(len(y)),
                 "action_shares": shares.round(3).tolist(),
-                "balanced_accuracy": float(balanced_accuracy_score(y_test, pred)),
-                "rare_recall": recall_score(y_test, pred, labels=[1, 3], average=None).tolist(),
-                "mean_return": float(returns.mean()),
-                "fit_time": fit_time,
+                "per_seed": dict(sorted(per_seed.items(), key=lambda kv: int(kv[0]))),
             }
             save_raw(raw)
-            print(f"game {n} episodes, {name}: {raw['game'][f'{n}|{name}']}", flush=True)
+
+
+def _game_seeds(entry):
+    """Per-seed results of a game entry (older entries hold one unnamed seed, 0)."""
+    if "per_seed" in entry:
+        return entry["per_seed"]
+    keys = ("balanced_accuracy", "rare_recall", "mean_return", "fit_time")
+    return {"0": {k: entry[k] for k in keys}}
 
 
 # --------------------------------------------------------------------------- report
@@ -373,19 +397,34 @@ def report(command):
         if expert is not None:
             lines += [f"Expert (heuristic) mean return over the rollout seeds: {expert:.1f}.", ""]
         lines.append(
-            "| episodes | rows | model | held-out bal. acc | rare recall (1, 3) | "
-            "mean return | % of expert | fit s |"
+            "Means over the model seeds listed (same demonstrations, held-out episodes and "
+            "rollout seeds for every model); the last column gives each seed's % of the "
+            "expert's return."
         )
-        lines.append("|---|---|---|---|---|---|---|---|")
+        lines.append("")
+        lines.append(
+            "| episodes | rows | model | seeds | held-out bal. acc | rare recall (1, 3) | "
+            "mean return | % of expert | % of expert per seed | fit s |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for key, v in game.items():
             if key == "expert":
                 continue
             n, m = key.split("|")
-            pct = f"{100 * v['mean_return'] / expert:.0f}%" if expert else "-"
+            runs = _game_seeds(v)
+            ba = np.mean([r["balanced_accuracy"] for r in runs.values()])
+            recall = np.mean([r["rare_recall"] for r in runs.values()], axis=0)
+            ret = np.mean([r["mean_return"] for r in runs.values()])
+            fit = np.mean([r["fit_time"] for r in runs.values()])
+            pct = f"{100 * ret / expert:.0f}%" if expert else "-"
+            each = (
+                " ".join(f"{100 * r['mean_return'] / expert:.0f}" for r in runs.values())
+                if expert
+                else "-"
+            )
             lines.append(
-                f"| {n} | {v['rows']} | {m} | {v['balanced_accuracy']:.3f} | "
-                f"{v['rare_recall'][0]:.2f}, {v['rare_recall'][1]:.2f} | "
-                f"{v['mean_return']:.1f} | {pct} | {v['fit_time']:.1f} |"
+                f"| {n} | {v['rows']} | {m} | {','.join(runs)} | {ba:.3f} | "
+                f"{recall[0]:.2f}, {recall[1]:.2f} | {ret:.1f} | {pct} | {each} | {fit:.1f} |"
             )
         lines.append("")
     # hand-written findings below the marker survive a rebuild
@@ -415,6 +454,13 @@ def main(argv=None):
     parser.add_argument("--episodes", nargs="+", type=int, default=[5, 10, 50])
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--game-seeds",
+        nargs="+",
+        type=int,
+        default=None,
+        help="model seeds of the game part (default: --seed); the report averages them",
+    )
     parser.add_argument("--redo", action="store_true")
     parser.add_argument("--cv-seed", type=int, default=0, help="seed of the fold shuffle")
     parser.add_argument(
@@ -445,7 +491,7 @@ def main(argv=None):
                 args.cv_seed,
             )
         if args.part in ("game", "all"):
-            run_game(args.episodes, args.models or GAME_MODELS, args.seed)
+            run_game(args.episodes, args.models or GAME_MODELS, args.game_seeds or [args.seed])
     if not args.no_report:
         report(command)
 
