@@ -4,7 +4,9 @@ Run as ``python benchmarks/speed.py`` (``--quick`` for the 100k table only). Eve
 contender trains the same MLP (32 -> 128 -> 128 -> 2, ReLU) with Adam (lr 1e-3),
 batch 256, 3 epochs, no validation split, on the same table, with the same torch
 thread count. Each measurement is the median of ``--repeats`` runs after one
-warm-up; each run happens in a fresh subprocess so its peak RSS can be read.
+warm-up; each run happens in a fresh subprocess so its peak RSS can be read, and
+the contenders take turns (round-robin), so a spell of load from other tenants
+of a shared machine slows all of them alike.
 Writes ``benchmarks/results/speed.md``.
 """
 
@@ -37,7 +39,7 @@ def make_table(n_rows, n_features=32, seed=0):
     return X, y
 
 
-def _handwritten_fit(X, y):
+def _handwritten_fit(X, y, fused=False):
     import torch
 
     from skimbnet.modules import MLP
@@ -45,7 +47,7 @@ def _handwritten_fit(X, y):
     torch.manual_seed(0)
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
     model = MLP(X.shape[1], 2, HIDDEN)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, **({"fused": True} if fused else {}))
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
     for _ in range(EPOCHS):
@@ -110,6 +112,8 @@ def _loss(name):
 
 FIT_CONTENDERS = {
     "hand-written loop": lambda X, y: _handwritten_fit(X, y),
+    # reference: the same loop with Adam's fused kernels, which skimbnet turns on
+    "hand-written loop, fused Adam": lambda X, y: _handwritten_fit(X, y, fused=True),
     "skorch NeuralNetClassifier": _skorch_fit,
     "skimbnet natural": lambda X, y: _skimbnet_fit(X, y, sampler="natural"),
     "skimbnet balanced": lambda X, y: _skimbnet_fit(X, y, sampler="balanced"),
@@ -162,18 +166,35 @@ def _worker(kind, name, n_rows, threads):
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb}))
 
 
-def measure(kind, name, n_rows, threads, repeats):
-    runs = []
-    for _ in range(repeats + 1):  # the first run is the warm-up (repeats=0: one run)
-        out = subprocess.run(
-            [sys.executable, __file__, "--worker", kind, name, str(n_rows), str(threads)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    runs = runs[1:] or runs
-    return {key: statistics.median(r[key] for r in runs) for key in ("seconds", "cpu", "peak_mb")}
+def _run_worker(kind, name, n_rows, threads):
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, name, str(n_rows), str(threads)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(kind, names, n_rows, threads, repeats):
+    """Median seconds, CPU seconds and peak RSS of each contender in ``names``.
+
+    Every run is a fresh process. The repeats are interleaved (round ``r`` runs
+    every contender once before round ``r + 1``), so a spell of load from other
+    tenants of the machine slows all contenders alike instead of the one that
+    happened to be running.
+    """
+    runs = {name: [] for name in names}
+    for _ in range(repeats + 1):  # the first round is the warm-up (repeats=0: one run)
+        for name in names:
+            runs[name].append(_run_worker(kind, name, n_rows, threads))
+    medians = {}
+    for name, results in runs.items():
+        results = results[1:] or results
+        medians[name] = {
+            key: statistics.median(r[key] for r in results) for key in ("seconds", "cpu", "peak_mb")
+        }
+    return medians
 
 
 def main():
@@ -206,7 +227,9 @@ def main():
         f"load average at the start: {__import__('os').getloadavg()[0]:.1f}.",
         "",
         f"MLP 32-128-128-2, Adam lr {LR}, batch {BATCH}, {EPOCHS} epochs, no validation split; "
-        f"median of {args.repeats} runs after a warm-up, each in a fresh process.",
+        f"median of {args.repeats} runs after a warm-up, each in a fresh process; the "
+        "contenders take turns (one run of each per round), so load from other tenants "
+        "of the machine hits them alike.",
         "",
         "Ratios are throughput relative to the hand-written loop, from wall time and from",
         "the process's CPU time (the CPU-time ratio survives other load on the machine).",
@@ -217,8 +240,8 @@ def main():
     ]
     for n_rows in sizes:
         base = None
-        for name in FIT_CONTENDERS:
-            result = measure("fit", name, n_rows, args.threads, args.repeats)
+        results = measure("fit", list(FIT_CONTENDERS), n_rows, args.threads, args.repeats)
+        for name, result in results.items():
             rate = n_rows * EPOCHS / result["seconds"]
             base = base or result
             lines.append(
@@ -233,8 +256,10 @@ def main():
         "|---|---|---|---|---|",
     ]
     base = None
-    for name in ("hand-written loop", "skimbnet"):
-        result = measure("predict", name, 1_000_000, args.threads, args.repeats)
+    results = measure(
+        "predict", ["hand-written loop", "skimbnet"], 1_000_000, args.threads, args.repeats
+    )
+    for name, result in results.items():
         base = base or result
         lines.append(
             f"| {name} | {result['seconds']:.3f} | {result['cpu']:.3f} | "
@@ -249,7 +274,7 @@ def main():
     ]
     base = None
     for n_jobs in ("1", "2"):
-        result = measure("ensemble", n_jobs, 100_000, args.threads, 0)
+        result = measure("ensemble", [n_jobs], 100_000, args.threads, 0)[n_jobs]
         base = base or result["seconds"]
         lines.append(
             f"| n_jobs={n_jobs} | {result['seconds']:.2f} | {base / result['seconds']:.2f} |"

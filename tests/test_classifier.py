@@ -478,6 +478,23 @@ def test_weight_decay_reaches_the_optimizer(imbalanced):
         fast(weight_decay=-1.0).fit(X, y)
 
 
+def test_adam_runs_fused_unless_told_otherwise(imbalanced):
+    X, y = imbalanced
+    fused = lambda clf: clf.optimizer_.param_groups[0]["fused"]  # noqa: E731
+    assert fused(fast(max_epochs=1).fit(X, y))  # AdamW, the default
+    assert fused(fast(max_epochs=1, optimizer=torch.optim.Adam, dtype="float64").fit(X, y))
+    assert not fused(fast(max_epochs=1, optimizer__fused=False).fit(X, y))
+    # asking for the foreach path is not overridden either
+    assert not fused(fast(max_epochs=1, optimizer__foreach=True).fit(X, y))
+    # other optimizers keep torch's default path
+    sgd = fast(max_epochs=1, optimizer=torch.optim.SGD).fit(X, y)
+    assert not sgd.optimizer_.param_groups[0].get("fused")
+    # the fused step is the same update up to float rounding
+    a = fast(max_epochs=3, random_state=0).fit(X, y).predict_proba(X)
+    b = fast(max_epochs=3, random_state=0, optimizer__fused=False).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
 def test_weight_decay_is_not_given_to_an_optimizer_without_it(imbalanced):
     class PlainSGD(torch.optim.SGD):
         def __init__(self, params, lr=0.01):
