@@ -3,8 +3,10 @@
 Compares, with ``class_weight=None`` so that the sampler is the only remedy,
 
 - the sampler strategies ``natural``, ``balanced``, ``sqrt``, ``progressive``,
-  ``undersample`` (also with ``batch_size=32``: "auto" sizes batches from the
-  training rows, so an under-sampled epoch is one or two steps);
+  ``undersample`` (also with ``batch_size=32``: when the study was written,
+  "auto" sized batches from the training rows, so an under-sampled epoch was
+  one or two steps; "auto" now follows the epoch's rows, which gives 32 here,
+  so the two rows agree);
 - the imbalanced-learn resamplers ``SMOTE`` and ``RandomOverSampler`` (applied to
   the training split only);
 - ``GaussianNoise`` augmentation on top of the balanced sampler (the noise turns
