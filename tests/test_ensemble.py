@@ -411,3 +411,26 @@ def test_verbose_reports_progress(capsys):
     loud = capsys.readouterr()
     assert quiet.out + quiet.err == ""
     assert "Parallel" in loud.out + loud.err
+
+
+def test_members_behind_a_feature_selector_cope_with_noise_columns():
+    # the 97/3 problem of benchmarks/ensemble_bench.py (seed 0): 2 informative
+    # columns, 2 redundant, 16 noise; each member selects columns on its own draw
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+
+    from skimbnet import L1FeatureSelector
+
+    X, y = make_classification(n_samples=5000, weights=[0.97], class_sep=0.7, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.5, stratify=y, random_state=0
+    )
+    member = make_pipeline(L1FeatureSelector(C=0.1), default_estimator())
+    selected = BootstrapEnsembleClassifier(member, random_state=0).fit(X_train, y_train)
+    plain = BootstrapEnsembleClassifier(random_state=0).fit(X_train, y_train)
+    score = balanced_accuracy_score(y_test, selected.predict(X_test))
+    assert score >= 0.80
+    assert score > balanced_accuracy_score(y_test, plain.predict(X_test))
+    # every member chose its own columns, fewer than all 20
+    kept = [m.named_steps["l1featureselector"].support_.sum() for m in selected.estimators_]
+    assert all(1 <= k < 20 for k in kept)

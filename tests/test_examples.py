@@ -30,7 +30,11 @@ def _run(script, out_dir):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), str(out_dir)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
 
 
@@ -68,7 +72,11 @@ def test_lunar_lander_example_skips_without_gymnasium(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(hide), "MPLBACKEND": "Agg"}
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "plot_lunar_lander.py"), str(out)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "skipped" in result.stdout

@@ -3,6 +3,7 @@
 from .augmentation import GaussianNoise
 from .classifier import BalancedNetClassifier
 from .ensemble import BootstrapEnsembleClassifier
+from .feature_selection import L1FeatureSelector
 from .losses import (
     BalancedSoftmaxLoss,
     CrossEntropy,
@@ -37,6 +38,7 @@ __all__ = [
     "ClassBalancedSampler",
     "EpochResampler",
     "GaussianNoise",
+    "L1FeatureSelector",
     "NaturalSampler",
     "ProgressiveSampler",
     "SquareRootSampler",
