@@ -533,16 +533,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return self
 
     def get_params_for_optimizer(self, prefix, named_parameters):
-        """skorch's optimizer arguments, plus ``weight_decay`` where the optimizer takes it."""
+        """skorch's optimizer arguments, plus ``weight_decay`` and ``fused`` where they apply."""
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if prefix != "optimizer":
+            return args, kwargs
         if (
-            prefix == "optimizer"
-            and self.weight_decay is not None
+            self.weight_decay is not None
             and "weight_decay" not in kwargs
             and "weight_decay" in _accepted_kwargs(self.optimizer)
         ):
             kwargs["weight_decay"] = self.weight_decay
-        if prefix == "optimizer" and self._use_fused_optimizer(kwargs):
+        if self._use_fused_optimizer(kwargs):
             kwargs["fused"] = True
         return args, kwargs
 
