@@ -57,7 +57,7 @@ ENSEMBLE_CANDIDATES = {
     "ens_128x64_60_wd01": dict(MEMBER, max_epochs=60, weight_decay=0.1),
     "ens_64_100_wd01": dict(MEMBER, hidden_layer_sizes=(64,), max_epochs=100, weight_decay=0.1),
     "ens_32_100_wd1": dict(MEMBER, hidden_layer_sizes=(32,), max_epochs=100, weight_decay=1.0),
-    # the member behind an L1 logistic-regression feature selection fitted on each draw
+    # the member behind skimbnet.L1FeatureSelector, fitted on each draw
     "ens_l1sel_C01": dict(MEMBER, max_epochs=60, weight_decay=0.1, select_C=0.1),
     "ens_l1sel_C1": dict(MEMBER, max_epochs=60, weight_decay=0.1, select_C=1.0),
 }
@@ -81,17 +81,11 @@ def _fold(params, X, y, train, test):
             select_C = params.pop("select_C", None)
             member = BalancedNetClassifier(**params)
             if select_C is not None:
-                from sklearn.feature_selection import SelectFromModel
-                from sklearn.linear_model import LogisticRegression
                 from sklearn.pipeline import make_pipeline
-                from sklearn.preprocessing import StandardScaler
 
-                l1 = LogisticRegression(
-                    penalty="l1", C=select_C, solver="liblinear", class_weight="balanced"
-                )
-                # "1e-5*mean": the non-zero coefficients, or every feature when all are zero
-                selector = SelectFromModel(l1, threshold="1e-5*mean")
-                member = make_pipeline(StandardScaler(), selector, member)
+                from skimbnet import L1FeatureSelector
+
+                member = make_pipeline(L1FeatureSelector(C=select_C), member)
             model = BootstrapEnsembleClassifier(estimator=member, n_jobs=1, random_state=0)
         else:
             model = BalancedNetClassifier(random_state=0, **params)
