@@ -308,14 +308,6 @@ def run_game(episodes, model_names, seeds, n_rollouts=20):
             save_raw(raw)
 
 
-def _game_seeds(entry):
-    """Per-seed results of a game entry (older entries hold one unnamed seed, 0)."""
-    if "per_seed" in entry:
-        return entry["per_seed"]
-    keys = ("balanced_accuracy", "rare_recall", "mean_return", "fit_time")
-    return {"0": {k: entry[k] for k in keys}}
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -411,7 +403,7 @@ def report(command):
             if key == "expert":
                 continue
             n, m = key.split("|")
-            runs = _game_seeds(v)
+            runs = v["per_seed"]
             ba = np.mean([r["balanced_accuracy"] for r in runs.values()])
             recall = np.mean([r["rare_recall"] for r in runs.values()], axis=0)
             ret = np.mean([r["mean_return"] for r in runs.values()])
