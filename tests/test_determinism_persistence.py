@@ -19,7 +19,6 @@ from imblearn.over_sampling import RandomOverSampler
 from skorch.callbacks import Callback, Checkpoint
 from tiny_models import tiny_ensemble, tiny_net
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 # the data and models of the cross-process checks: run here and in a fresh interpreter
 SETUP = """
@@ -56,14 +55,14 @@ def _digest(value):
 
 
 def _run_python(code, tmp_path):
-    """Run ``code`` in a fresh interpreter (skimbnet importable from src/)."""
+    """Run ``code`` in a fresh interpreter (the installed skimbnet: cwd is a temporary folder)."""
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=240,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"},
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
