@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,6 @@ import torch
 from imblearn.over_sampling import RandomOverSampler
 from skorch.callbacks import Callback, Checkpoint
 from tiny_models import tiny_ensemble, tiny_net
-
 
 # the data and models of the cross-process checks: run here and in a fresh interpreter
 SETUP = """
