@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from .data import weighted_mean_and_std
+
 __all__ = ["Augmenter", "GaussianNoise", "check_augment"]
 
 
@@ -70,23 +72,6 @@ def _selected_classes(classes, class_counts) -> np.ndarray:
     mask = np.zeros(n_classes, dtype=bool)
     mask[chosen] = True
     return mask
-
-
-_CHUNK = 65536
-
-
-def _feature_std(X: torch.Tensor) -> torch.Tensor:
-    """Per-feature (population) standard deviation in float64, by chunks of rows,
-    so no float64 copy of a large X is ever made."""
-    n = len(X)
-    total = torch.zeros(X.shape[1], dtype=torch.float64, device=X.device)
-    for start in range(0, n, _CHUNK):
-        total += X[start : start + _CHUNK].double().sum(dim=0)
-    mean = total / max(n, 1)
-    squares = torch.zeros_like(total)
-    for start in range(0, n, _CHUNK):
-        squares += ((X[start : start + _CHUNK].double() - mean) ** 2).sum(dim=0)
-    return torch.sqrt(squares / max(n, 1))
 
 
 class _GaussianNoise:
@@ -155,5 +140,6 @@ class GaussianNoise(Augmenter):
         X = torch.as_tensor(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-dimensional, got shape {tuple(X.shape)}.")
-        scale = (float(self.std) * _feature_std(X)).to(X.dtype)
+        # the standard deviation in float64, by chunks of rows (no float64 copy of X)
+        scale = (float(self.std) * weighted_mean_and_std(X)[1]).to(X.dtype)
         return _GaussianNoise(scale, torch.as_tensor(mask, device=X.device))

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
+import torch
+from sklearn.utils.multiclass import type_of_target
 
 CLASS_WEIGHT_MODES = ("balanced", "effective")
 
@@ -71,6 +73,21 @@ def check_labels(y) -> None:
         )
 
 
+def check_single_output(y, estimator_name: str) -> None:
+    """Reject multilabel and multioutput targets with scikit-learn's message.
+
+    ``validate_data`` would reject a 2-d ``y`` too, but with "y should be a 1d
+    array", not the "Multilabel and multioutput targets are not supported."
+    that scikit-learn's and imbalanced-learn's checks expect of a classifier.
+    """
+    kind = type_of_target(y, input_name="y")
+    if kind.startswith("multilabel") or kind.endswith("multioutput"):
+        raise ValueError(
+            f"Multilabel and multioutput targets are not supported. y is {kind!r}; "
+            f"{estimator_name} needs one label per row (binary or multiclass)."
+        )
+
+
 def weighted_class_counts(y_encoded, n_classes: int, sample_weight=None) -> np.ndarray:
     """Count the rows of each class; with ``sample_weight``, sum their weights.
 
@@ -80,24 +97,36 @@ def weighted_class_counts(y_encoded, n_classes: int, sample_weight=None) -> np.n
     return np.bincount(y_encoded, weights=sample_weight, minlength=n_classes).astype(float)
 
 
-def weighted_mean_and_std(X, sample_weight, chunk_rows: int = 65536):
-    """Per-feature weighted mean and standard deviation, in float64.
+def weighted_mean_and_std(X, sample_weight=None, chunk_rows: int = 65536):
+    """Per-feature (weighted) mean and population standard deviation, in float64.
 
+    ``X`` is a numpy array (the results are numpy arrays) or a torch tensor
+    (float64 tensors on its device); ``sample_weight=None`` weighs every row 1.
     Works through ``X`` in chunks of rows, so a large float32 table never gets a
     float64 copy of itself (two passes: the mean, then the squared deviations).
     """
-    total = float(np.sum(sample_weight))
+    is_tensor = isinstance(X, torch.Tensor)
+    if sample_weight is None:
+        total = max(len(X), 1)
+    else:
+        total = float(np.sum(np.asarray(sample_weight)))
+        if is_tensor:
+            sample_weight = torch.as_tensor(sample_weight, dtype=torch.float64, device=X.device)
     chunks = [slice(i, i + chunk_rows) for i in range(0, len(X), chunk_rows)]
-    mean = (
-        sum(np.einsum("i,ij->j", sample_weight[c], X[c], dtype=np.float64) for c in chunks) / total
-    )
-    var = (
-        sum(
-            np.einsum("i,ij->j", sample_weight[c], (X[c] - mean) ** 2, dtype=np.float64)
-            for c in chunks
-        )
-        / total
-    )
+
+    def column_sum(rows, c):
+        if is_tensor:
+            rows = rows.double()
+            return rows.sum(dim=0) if sample_weight is None else sample_weight[c] @ rows
+        if sample_weight is None:
+            return rows.sum(axis=0, dtype=np.float64)
+        return np.einsum("i,ij->j", sample_weight[c], rows, dtype=np.float64)
+
+    mean = sum(column_sum(X[c], c) for c in chunks) / total
+    if is_tensor:
+        var = sum(column_sum((X[c].double() - mean) ** 2, c) for c in chunks) / total
+        return mean, torch.sqrt(var)
+    var = sum(column_sum((X[c] - mean) ** 2, c) for c in chunks) / total
     return mean, np.sqrt(var)
 
 
@@ -124,17 +153,17 @@ def class_weight_vector(
     if class_weight is None:
         return np.ones(n_classes)
     if isinstance(class_weight, dict):
-        known = {_plain(c) for c in classes}
-        unknown = [c for c in class_weight if _plain(c) not in known]
+        known = {python_scalar(c) for c in classes}
+        unknown = [c for c in class_weight if python_scalar(c) not in known]
         if unknown:
             raise ValueError(
                 f"class_weight has keys {unknown} that are not classes of y; "
-                f"the classes are {[_plain(c) for c in classes]}."
+                f"the classes are {[python_scalar(c) for c in classes]}."
             )
         weights = np.ones(n_classes)
         for i, label in enumerate(classes):
             for key, value in class_weight.items():
-                if _plain(key) == _plain(label):
+                if python_scalar(key) == python_scalar(label):
                     if not isinstance(value, Real) or not np.isfinite(value) or value < 0:
                         raise ValueError(
                             f"class_weight[{key!r}]={value!r} must be a finite number >= 0."
@@ -153,6 +182,9 @@ def class_weight_vector(
     raise AssertionError("unreachable")
 
 
-def _plain(value):
-    """Compare numpy scalars and Python scalars (np.int64(1) == 1) as equals."""
+def python_scalar(value):
+    """A numpy scalar as the Python value (``np.int64(1)`` -> ``1``); anything else as is.
+
+    For comparing labels (``np.str_("a")`` and ``"a"`` alike), messages and JSON.
+    """
     return value.item() if isinstance(value, np.generic) else value

@@ -28,8 +28,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from .classifier import BalancedNetClassifier
-from .data import check_labels, numeric_input
-from .resampling import _too_few_neighbours
+from .data import check_labels, check_single_output, numeric_input, python_scalar
+from .resampling import checked_fit_resample
 
 __all__ = ["BootstrapEnsembleClassifier", "default_estimator"]
 
@@ -332,6 +332,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(prototype).__name__} does not provide; use voting='hard'."
             )
         check_labels(y)
+        check_single_output(y, type(self).__name__)
         with numeric_input(type(self).__name__):
             X, y = validate_data(
                 self, X, y, reset=not continuing, **_validate_X_kwargs(get_tags(prototype))
@@ -463,17 +464,14 @@ def _fit_member(member, X, y, resampler, classes, threads, n_parallel):
         threads = max(1, joblib.cpu_count() // max(1, n_parallel))
     with _limited_threads(threads):
         if resampler is not None:
-            try:
-                X, y = resampler.fit_resample(X, y)
-            except ValueError as exc:
-                # imbalanced-learn's "Expected n_neighbors <= n_samples_fit", explained
-                y_encoded = np.searchsorted(classes, y)
-                message = _too_few_neighbours(
-                    resampler, y_encoded, exc, classes, "resampler", "member's draw"
-                )
-                if message is None:
-                    raise
-                raise ValueError(message) from exc
+            X, y = checked_fit_resample(
+                resampler,
+                X,
+                y,
+                y_encoded=np.searchsorted(classes, y),
+                classes=classes,
+                split="member's draw",
+            )
             y = np.asarray(y)
         member.fit(X, y)
     labels, counts = np.unique(y, return_counts=True)
@@ -535,8 +533,7 @@ def _validate_X_kwargs(member_tags):
 
 def _same_label(a, b):
     """Compare numpy and Python scalars (``np.int64(1) == 1``, ``np.str_("a") == "a"``)."""
-    a = a.item() if isinstance(a, np.generic) else a
-    b = b.item() if isinstance(b, np.generic) else b
+    a, b = python_scalar(a), python_scalar(b)
     if isinstance(a, Number) and isinstance(b, Number):
         return a == b
     return type(a) is type(b) and a == b

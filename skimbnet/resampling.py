@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, clone
 __all__ = [
     "EpochResampler",
     "check_resampler",
+    "checked_fit_resample",
     "redraw_training_split",
     "resample_training_split",
 ]
@@ -88,13 +89,7 @@ def resample_training_split(
     if "random_state" in sampler.get_params(deep=False):
         sampler.set_params(random_state=int(random_state))
     y = np.asarray(y)
-    try:
-        X_res, y_res = sampler.fit_resample(X, y)
-    except ValueError as exc:
-        message = _too_few_neighbours(sampler, y, exc, classes, param_prefix)
-        if message is None:
-            raise
-        raise ValueError(message) from exc
+    X_res, y_res = checked_fit_resample(sampler, X, y, classes=classes, param_prefix=param_prefix)
     X_res = np.asarray(X_res, dtype=X.dtype)
     y_res = np.asarray(y_res)
     if sample_weight is None:
@@ -104,6 +99,56 @@ def resample_training_split(
     if indices is not None:
         return X_res, y_res, sample_weight[indices]
     return X_res, y_res, _generated_weights(X, y, sample_weight, X_res, y_res, sampler)
+
+
+def checked_fit_resample(
+    sampler,
+    X,
+    y,
+    *,
+    y_encoded=None,
+    classes=None,
+    param_prefix="resampler",
+    split="training split",
+):
+    """``sampler.fit_resample(X, y)``, with imbalanced-learn's neighbour error explained.
+
+    A neighbour-based sampler (SMOTE, ADASYN, ...) given a class with too few
+    rows fails with "Expected n_neighbors <= n_samples_fit"; this raises a
+    ValueError instead that names the class, its count and the
+    ``<param_prefix>__k_neighbors`` value that would work. Any other error is
+    raised as it is.
+
+    Parameters
+    ----------
+    sampler : imbalanced-learn sampler
+        Fitted in place (clone it first to keep the original unfitted).
+    X, y : arrays
+        What ``fit_resample`` receives, unchanged.
+    y_encoded : array of int, default=None
+        ``y`` as class indices (positions in ``classes``), to count the rows of
+        each class; ``None``: ``y`` holds class indices already.
+    classes : array-like, default=None
+        The class labels, to name classes in the message.
+    param_prefix : str, default="resampler"
+        How the parameter that holds the sampler is spelled in the message.
+    split : str, default="training split"
+        Where the rows were counted; the classifier's "training split" also
+        suggests ``train_split=None``.
+
+    Returns
+    -------
+    X_res, y_res
+        ``sampler.fit_resample(X, y)``.
+    """
+    try:
+        return sampler.fit_resample(X, y)
+    except ValueError as exc:
+        counted = np.asarray(y if y_encoded is None else y_encoded)
+        message = _too_few_neighbours(sampler, counted, exc, classes, param_prefix, split)
+        if message is None:
+            raise
+        raise ValueError(message) from exc
 
 
 def _generated_weights(X, y, sample_weight, X_res, y_res, sampler):

@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from imblearn.utils import estimator_checks as imblearn_checks
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -41,8 +42,16 @@ def _tiny_ensemble(**params):
     return BootstrapEnsembleClassifier(**defaults)
 
 
-@parametrize_with_checks([_tiny_ensemble()])
-def test_sklearn_compatible(estimator, check):
+# both estimator-check suites, at the defaults (ten default members), with no expected failures
+@pytest.mark.slow
+@parametrize_with_checks([BootstrapEnsembleClassifier()])
+def test_sklearn_compatible_at_defaults(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@imblearn_checks.parametrize_with_checks([BootstrapEnsembleClassifier()])
+def test_imblearn_compatible_at_defaults(estimator, check):
     check(estimator)
 
 
