@@ -33,7 +33,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier  # noqa: E402
-from skimbnet.compare import EARLY_STOPPED  # noqa: E402
+from skimbnet.catalogue import EARLY_STOPPED  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "precision_recall.png"

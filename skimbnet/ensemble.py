@@ -11,22 +11,19 @@ as the default). Members are fitted in parallel through joblib, so
 
 from __future__ import annotations
 
-import threading
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Number
 
 import joblib
 import numpy as np
-import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
+from ._threads import limited_threads
 from .classifier import BalancedNetClassifier
 from .data import check_labels, check_single_output, numeric_input, python_scalar
 from .resampling import checked_fit_resample
@@ -462,7 +459,7 @@ def _fit_member(member, X, y, resampler, classes, threads, n_parallel):
     """Fit one member on its draw (in a joblib worker); return it and its class counts."""
     if threads == "auto":
         threads = max(1, joblib.cpu_count() // max(1, n_parallel))
-    with _limited_threads(threads):
+    with limited_threads(threads):
         if resampler is not None:
             X, y = checked_fit_resample(
                 resampler,
@@ -478,39 +475,6 @@ def _fit_member(member, X, y, resampler, classes, threads, n_parallel):
     per_class = np.zeros(len(classes), dtype=np.int64)
     per_class[np.searchsorted(classes, labels)] = counts
     return member, per_class
-
-
-_THREADS_LOCK = threading.Lock()
-_THREADS_STATE = {"depth": 0, "torch": None, "limiter": None}
-
-
-@contextmanager
-def _limited_threads(threads):
-    """Run with at most ``threads`` torch (and BLAS/OpenMP) threads; ``None``: as is.
-
-    Torch's thread count is global to the process, so members fitted
-    concurrently in one process (the threading backend) share one limit, set
-    by the first to enter and restored by the last to leave.
-    """
-    if threads is None:
-        yield
-        return
-    with _THREADS_LOCK:
-        state = _THREADS_STATE
-        if state["depth"] == 0:
-            state["torch"] = torch.get_num_threads()
-            state["limiter"] = threadpool_limits(limits=threads)
-            torch.set_num_threads(threads)
-        state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _THREADS_LOCK:
-            state["depth"] -= 1
-            if state["depth"] == 0:
-                torch.set_num_threads(state["torch"])
-                state["limiter"].restore_original_limits()
-                state["torch"] = state["limiter"] = None
 
 
 def _with_random_states(estimator, rng):

@@ -1,4 +1,10 @@
-"""Imbalance-aware metrics used to score the validation split each epoch."""
+"""Imbalance-aware metrics: the validation scores of each epoch, ``skimbnet compare``'s
+leaderboard and the ``skimbnet demo`` table.
+
+Every metric here takes ``y_true`` as class indices ``0 .. n_classes - 1`` and
+``proba`` as predicted probabilities, one column per class; the predicted
+class is the column of highest probability.
+"""
 
 from __future__ import annotations
 
@@ -28,9 +34,42 @@ def _one_vs_rest(y_true, proba):
     return np.eye(n_classes)[y_true], proba
 
 
-def _average_precision(y_true, proba):
+def average_precision(y_true, proba, positive: int = 1) -> float:
+    """Average precision: of class ``positive`` for two classes, else the macro mean.
+
+    With more than two classes, each class's one-vs-rest average precision is
+    averaged (``positive`` is then not used).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimbnet.metrics import average_precision
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
+    >>> y = [0, 1, 1, 0]
+    >>> float(average_precision(y, proba)), float(average_precision(y, proba, positive=0))
+    (1.0, 1.0)
+    """
+    if proba.shape[1] == 2:
+        return metrics.average_precision_score(np.asarray(y_true) == positive, proba[:, positive])
     target, score = _one_vs_rest(y_true, proba)
     return metrics.average_precision_score(target, score, average="macro")
+
+
+def class_recall(y_true, proba, label: int) -> float:
+    """Recall of class ``label`` (an index): the share of its rows predicted as it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimbnet.metrics import class_recall
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
+    >>> float(class_recall([0, 1, 1, 0], proba, label=1))
+    0.5
+    """
+    pred = np.asarray(proba).argmax(axis=1)
+    return float(
+        metrics.recall_score(y_true, pred, labels=[label], average="macro", zero_division=0)
+    )
 
 
 def _roc_auc(y_true, proba):
@@ -60,10 +99,15 @@ VALIDATION_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     ),
     "g_mean": _from_labels(geometric_mean_score),
     "accuracy": _from_labels(metrics.accuracy_score),
-    "average_precision": _average_precision,
+    "average_precision": average_precision,
     "roc_auc": _roc_auc,
     "neg_log_loss": lambda t, p: -metrics.log_loss(t, p, labels=np.arange(p.shape[1])),
 }
+
+
+def validation_metric_name(scoring) -> str:
+    """The history key suffix of ``scoring``: ``valid_<name>`` (no validation here)."""
+    return scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "score")
 
 
 def resolve_validation_metric(scoring) -> tuple[str, Callable]:
@@ -82,7 +126,7 @@ def resolve_validation_metric(scoring) -> tuple[str, Callable]:
             )
         return scoring, VALIDATION_METRICS[scoring]
     if callable(scoring):
-        return getattr(scoring, "__name__", "score"), scoring
+        return validation_metric_name(scoring), scoring
     raise TypeError(
         f"scoring must be a metric name {sorted(VALIDATION_METRICS)} or a callable, "
         f"got {type(scoring).__name__}."

@@ -97,7 +97,6 @@ def test_every_strategy_runs_and_the_winner_code_builds(tmp_path, table_csv):
     board = compare.run_comparison(
         X, y, cv=2, preprocessing=prep, max_epochs=2, n_jobs=1, progress=False
     )
-    assert not board.skipped
     assert [r.get("error") for r in board.rows] == [None] * len(board.rows)
     assert {r["key"] for r in board.rows} == {s.key for s in compare.strategies()}
     means = [r["metrics"]["balanced_accuracy"]["mean"] for r in board.rows]
@@ -108,15 +107,26 @@ def test_every_strategy_runs_and_the_winner_code_builds(tmp_path, table_csv):
     assert set(model.predict(X)) <= {"fraud", "ok"}
 
 
-def test_unavailable_component_is_skipped(monkeypatch, capsys):
-    from skimbnet import losses
+def test_a_comparison_leaves_the_callers_torch_threads_alone():
+    import torch
 
-    available = dict(losses.available_losses())
-    available.pop("focal")
-    monkeypatch.setattr(losses, "available_losses", lambda: available)
-    code, out, err = run([*QUICK, "--strategies", "focal,logistic_regression"], capsys)
+    rng = np.random.default_rng(0)
+    y = (np.arange(80) % 5 == 0).astype(int)
+    X = rng.normal(size=(80, 3)) + y[:, None]
+    torch.set_num_threads(3)  # the conftest fixture restores the count of before the test
+    board = compare.run_comparison(
+        X, y, cv=2, only=["plain"], max_epochs=2, n_jobs=1, progress=False
+    )
+    assert "error" not in board.rows[0]
+    assert torch.get_num_threads() == 3
+
+
+def test_list_prints_every_strategy_with_its_code(capsys):
+    code, out, err = run(["--list"], capsys)
     assert code == 0, err
-    assert "skipped focal loss: loss 'focal' is not available yet" in out
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == [s.key for s in compare.strategies()]
+    assert lines[0].split(maxsplit=1)[1] == compare.strategies()[0].code
 
 
 def test_csv_with_categorical_and_missing_values(table_csv, tmp_path, capsys):
