@@ -6,7 +6,8 @@
 ready for Optuna's ``OptunaSearchCV`` (``backend="optuna"``, the default) or
 scikit-learn's ``RandomizedSearchCV`` (``backend="sklearn"``).
 :func:`flaml_learner` (and :data:`FLAMLBalancedNet`) turns the same space into a
-FLAML learner, for ``AutoML.add_learner``.
+FLAML learner, for ``AutoML.add_learner``; the learner's machinery lives in
+``skimbnet/_flaml.py``, this module holds the space, free of any search library.
 
 Optuna and FLAML are optional (``pip install "skimbnet[automl]"``): they are
 imported only when a space or a learner for them is built, so ``import
@@ -27,12 +28,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from sklearn.base import clone
-
+from ._flaml import flaml_class, flaml_learner
 from .classifier import BalancedNetClassifier
+from .ensemble import BootstrapEnsembleClassifier
 
 # FLAMLBalancedNet is built on first access (it subclasses FLAML's learner)
 __all__ = ["search_space", "flaml_learner", "BACKENDS"]
@@ -125,8 +125,8 @@ def search_space(
     class_weights : "auto", list or None, default="auto"
         ``class_weight`` values; ``"auto"`` is ``["auto", "effective", None]``
         for a network (the classifier's ``"auto"`` is ``"balanced"`` unless the
-        loss or sampler already corrects for the class mix) and none for an
-        ensemble's members.
+        loss, the sampler or a resampler already corrects for the class mix)
+        and none for an ensemble's members.
     hidden_layer_sizes : "auto", list of tuples or None, default="auto"
         Network shapes; ``"auto"`` is ``(32,), (64,), (128,), (64, 32),
         (128, 64), (256, 128)`` (none with a custom ``module``).
@@ -140,8 +140,11 @@ def search_space(
         Dropout range of the default MLP; ``"auto"`` is ``(0.0, 0.5)`` for a
         network and none for ensemble members (it measured no better there).
     max_epochs : (low, high) or None, default=None
-        Epoch budget range (log scale). Not searched by default: early
-        stopping on the validation split chooses the epoch.
+        Epoch budget range (log scale). Not searched by default: each
+        candidate keeps the estimator's ``max_epochs``, a fixed budget with
+        the defaults (``train_split=None``: no validation split, no early
+        stopping); give the estimator ``train_split="auto"`` to have early
+        stopping on a validation split choose the epoch instead.
     n_estimators : "auto", (low, high) or None, default="auto"
         Ensemble size range (ensembles only); ``"auto"`` is ``(3, 30)``.
     prefix : str, default=""
@@ -202,15 +205,14 @@ def _target(estimator, prefix=""):
     if isinstance(steps, list) and steps:
         name, last = steps[-1]
         return _target(last, f"{prefix}{name}__")
-    ensemble_cls = _ensemble_class()
     if isinstance(estimator, type):
         if issubclass(estimator, BalancedNetClassifier):
             return "net", prefix, None
-        if ensemble_cls is not None and issubclass(estimator, ensemble_cls):
+        if issubclass(estimator, BootstrapEnsembleClassifier):
             return "ensemble", prefix, None
     elif isinstance(estimator, BalancedNetClassifier):
         return "net", prefix, estimator
-    elif ensemble_cls is not None and isinstance(estimator, ensemble_cls):
+    elif isinstance(estimator, BootstrapEnsembleClassifier):
         if estimator.estimator is None:
             raise ValueError(
                 "a BootstrapEnsembleClassifier with estimator=None has no member parameters "
@@ -223,14 +225,6 @@ def _target(estimator, prefix=""):
         "BalancedNetClassifier, a BootstrapEnsembleClassifier, a Pipeline ending in one, "
         "'net' or 'ensemble'."
     )
-
-
-def _ensemble_class():
-    try:
-        from .ensemble import BootstrapEnsembleClassifier
-    except ImportError:  # pragma: no cover - the ensemble module is optional here
-        return None
-    return BootstrapEnsembleClassifier
 
 
 def _dimensions(
@@ -402,207 +396,8 @@ def _to_sklearn(dim: Dimension):
     return stats.uniform(dim.low, dim.high - dim.low)
 
 
-# ---------------------------------------------------------------------- FLAML
-
-_NONE = "none"  # FLAML's categorical values stay JSON-friendly strings
-_HIDDEN_WIDTH, _HIDDEN_DEPTH = "hidden_width", "hidden_depth"
-
-
-def _flaml_space(dims: list[Dimension]) -> dict:
-    """FLAML's ``search_space`` from the dimensions.
-
-    Network shapes become two numeric dimensions (first-layer width, log
-    scale, and depth; each further layer is half as wide) so that FLAML's
-    cost-frugal local search can move along them.
-    """
-    from flaml import tune
-
-    space = {}
-    for d in dims:
-        if d.kind == "categorical" and d.name.endswith("hidden_layer_sizes"):
-            stem = d.name[: -len("hidden_layer_sizes")]
-            widths = [s[0] for s in d.choices if len(s)]
-            depths = [len(s) for s in d.choices]
-            lo_w, hi_w = (min(widths), max(widths)) if widths else (1, 1)
-            lo_d, hi_d = min(depths), max(depths)
-            space[stem + _HIDDEN_WIDTH] = _flaml_int(tune, lo_w, hi_w, log=True)
-            space[stem + _HIDDEN_DEPTH] = _flaml_int(tune, lo_d, hi_d, log=False)
-        elif d.kind == "categorical":
-            choices = [_NONE if c is None else c for c in d.choices]
-            entry = {"domain": tune.choice(choices)}
-            space[d.name] = entry
-        elif d.kind == "int":
-            space[d.name] = _flaml_int(tune, int(d.low), int(d.high), log=d.log)
-        else:
-            if d.low == d.high:
-                space[d.name] = {"domain": d.low}
-                continue
-            domain = tune.loguniform(d.low, d.high) if d.log else tune.uniform(d.low, d.high)
-            space[d.name] = {"domain": domain}
-    return space
-
-
-def _flaml_int(tune, low, high, log):
-    if low == high:
-        return {"domain": int(low)}
-    # FLAML's integer domains exclude the upper bound
-    domain = tune.lograndint(low, high + 1) if log else tune.randint(low, high + 1)
-    return {"domain": domain, "init_value": int(low), "low_cost_init_value": int(low)}
-
-
-def _flaml_params(config: dict) -> dict:
-    """Constructor parameters from a FLAML config (the inverse of the encodings above)."""
-    params = {}
-    shapes: dict[str, dict] = {}
-    for key, value in config.items():
-        for part in (_HIDDEN_WIDTH, _HIDDEN_DEPTH):
-            if key.endswith(part):
-                shapes.setdefault(key[: -len(part)], {})[part] = int(value)
-                break
-        else:
-            params[key] = None if isinstance(value, str) and value == _NONE else value
-    for stem, shape in shapes.items():
-        width, depth = shape.get(_HIDDEN_WIDTH, 64), shape.get(_HIDDEN_DEPTH, 1)
-        params[stem + "hidden_layer_sizes"] = tuple(max(width >> i, 1) for i in range(depth))
-    return params
-
-
-def _configured(prototype, **params):
-    """A fresh clone of ``prototype`` with ``params`` set (FLAML's ``estimator_class``)."""
-    return clone(prototype).set_params(**params)
-
-
-def _learner_base():
-    try:
-        from flaml.automl.model import SKLearnEstimator
-    except ImportError as exc:
-        raise ImportError(
-            'The FLAML learner needs FLAML\'s AutoML: pip install "skimbnet[automl]" '
-            '(or pip install "flaml[automl]").'
-        ) from exc
-
-    class FLAMLBalancedNet(SKLearnEstimator):
-        """FLAML learner for a skimbnet classifier (``AutoML.add_learner``).
-
-        Class attributes: ``prototype`` (the estimator each trial clones;
-        ``None`` is ``BalancedNetClassifier()``) and ``space_options`` (the
-        keyword arguments of :func:`skimbnet.search_space`). Make variants
-        with :func:`skimbnet.search.flaml_learner`.
-        """
-
-        prototype = None
-        space_options: dict = {}
-
-        def __init__(self, task="binary", n_jobs=None, **config):
-            # n_jobs: FLAML passes its own; a network has no such parameter
-            super().__init__(task, **config)
-            if not self._task.is_classification():
-                raise ValueError(
-                    f"{type(self).__name__} is a classifier; FLAML's task is {task!r}."
-                )
-            self.estimator_class = partial(_configured, self._prototype())
-
-        @classmethod
-        def _prototype(cls):
-            return BalancedNetClassifier() if cls.prototype is None else cls.prototype
-
-        @classmethod
-        def search_space(cls, data_size, task, **params):
-            options = _with_defaults(dict(cls.space_options))
-            return _flaml_space(_dimensions(cls._prototype(), **options))
-
-        def config2params(self, config: dict) -> dict:
-            return _flaml_params(super().config2params(config))
-
-    FLAMLBalancedNet.__module__ = __name__
-    FLAMLBalancedNet.__qualname__ = "FLAMLBalancedNet"
-    return FLAMLBalancedNet
-
-
-def _with_defaults(options: dict) -> dict:
-    defaults = {
-        "losses": "all",
-        "samplers": AUTO,
-        "class_weights": AUTO,
-        "hidden_layer_sizes": AUTO,
-        "lr": DEFAULT_LR,
-        "weight_decay": AUTO,
-        "dropout": AUTO,
-        "max_epochs": None,
-        "n_estimators": AUTO,
-        "prefix": "",
-    }
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise TypeError(f"unknown search-space options {unknown}; known: {sorted(defaults)}.")
-    return {**defaults, **options}
-
-
-def flaml_learner(estimator=None, **space_options):
-    """A FLAML learner class that searches ``estimator``'s hyper-parameters.
-
-    Register it with ``AutoML.add_learner(name, learner)`` and list ``name``
-    in ``estimator_list``; FLAML then picks it (or not) against its other
-    learners. Each trial fits a clone of ``estimator`` with the trial's
-    parameters set, so its other parameters (``max_epochs``,
-    ``random_state``, a custom ``module``) stay as given.
-
-    Parameters
-    ----------
-    estimator : None or estimator, default=None
-        A :class:`~skimbnet.BalancedNetClassifier` (``None``: the default
-        one), a :class:`~skimbnet.BootstrapEnsembleClassifier` with an
-        explicit member, or a pipeline ending in one.
-    **space_options
-        Keyword arguments of :func:`search_space` (``losses``, ``lr``,
-        ``max_epochs``...). Network shapes are searched as a first-layer
-        width (log scale) and a depth, each layer half as wide as the one
-        before, spanning the ``hidden_layer_sizes`` choices.
-
-    Returns
-    -------
-    type
-        A subclass of ``flaml.automl.model.SKLearnEstimator``. With no
-        arguments, :data:`FLAMLBalancedNet` itself (picklable by name).
-
-    Examples
-    --------
-    >>> from flaml import AutoML  # doctest: +SKIP
-    >>> automl = AutoML()  # doctest: +SKIP
-    >>> automl.add_learner("skimbnet", flaml_learner(BalancedNetClassifier(max_epochs=50)))
-    ... # doctest: +SKIP
-    >>> automl.fit(X, y, task="classification", estimator_list=["skimbnet"],
-    ...            metric="ap", time_budget=60)  # doctest: +SKIP
-    """
-    base = _get_flaml_class()
-    if estimator is None and not space_options:
-        return base
-    _with_defaults(space_options)  # reject unknown options now
-    _target(estimator)  # and estimators without a space
-    return type(
-        "CustomFLAMLBalancedNet",
-        (base,),
-        {
-            "prototype": estimator,
-            "space_options": dict(space_options),
-            "__module__": __name__,
-            "__doc__": base.__doc__,
-        },
-    )
-
-
-_FLAML_CLASS = None
-
-
-def _get_flaml_class():
-    global _FLAML_CLASS
-    if _FLAML_CLASS is None:
-        _FLAML_CLASS = _learner_base()
-    return _FLAML_CLASS
-
-
 def __getattr__(name):
     # FLAMLBalancedNet subclasses FLAML's learner, so it exists once FLAML is imported
     if name == "FLAMLBalancedNet":
-        return _get_flaml_class()
+        return flaml_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
