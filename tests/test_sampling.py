@@ -259,3 +259,257 @@ def test_bad_inputs_are_reported():
         ClassBalancedSampler().build(Y, max_epochs=0)
     with pytest.raises(ValueError, match="random_state must be a non-negative integer"):
         ClassBalancedSampler().build(Y, random_state=-1)
+
+
+# ------------------------------------------------ sharding across processes
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+@pytest.mark.parametrize("num_replicas", [2, 3])
+def test_shards_are_disjoint_equal_and_together_the_epoch(alias, num_replicas):
+    y = Y[:-1]  # 19,999 rows: no epoch length divides evenly by 2 or 3 here
+    whole = resolve_sampler(alias).build(y, max_epochs=3, random_state=4)
+    shards = [
+        resolve_sampler(alias).build(
+            y, max_epochs=3, random_state=4, num_replicas=num_replicas, rank=rank
+        )
+        for rank in range(num_replicas)
+    ]
+    for epoch in (0, 2):
+        whole.set_epoch(epoch)
+        for s in shards:
+            s.set_epoch(epoch)
+        epoch_rows = whole.indices()
+        parts = [s.indices() for s in shards]
+        size = -(-len(epoch_rows) // num_replicas)
+        assert [len(p) for p in parts] == [len(s) for s in shards] == [size] * num_replicas
+        assert whole.epoch_size == shards[0].epoch_size == len(epoch_rows)
+        # together (so disjoint, the sizes adding up), the shards are the epoch plus
+        # the padding: the stream's first rows
+        pad = size * num_replicas - len(epoch_rows)
+        assert pad < num_replicas
+        union = np.sort(np.concatenate(parts))
+        np.testing.assert_array_equal(
+            union, np.sort(np.concatenate([epoch_rows, epoch_rows[:pad]]))
+        )
+        # each rank's class mix is the epoch's, up to one row per class (plus padding)
+        epoch_counts = np.bincount(y[epoch_rows], minlength=4)
+        for part in parts:
+            counts = np.bincount(y[part], minlength=4)
+            assert np.all(np.abs(counts - epoch_counts / num_replicas) <= 1 + (pad > 0))
+        # each rank shows its rows in the stream's order (rank 0 is never padded)
+        if alias in ("natural", "undersample"):  # rows unique within an epoch
+            where = np.empty(len(y), dtype=int)
+            where[epoch_rows] = np.arange(len(epoch_rows))
+            assert np.all(np.diff(where[parts[0]]) > 0)
+
+
+def test_sharded_sampler_in_dataloaders_and_iteration_moves_the_epoch():
+    shards = [
+        ClassBalancedSampler().build(Y, random_state=0, num_replicas=2, rank=r) for r in (0, 1)
+    ]
+    first = [list(s) for s in shards]
+    assert [s.epoch for s in shards] == [1, 1]
+    assert sorted(first[0] + first[1]) == sorted(
+        ClassBalancedSampler().build(Y, random_state=0).indices().tolist()
+    )
+    assert "num_replicas=2, rank=1" in repr(shards[1])
+
+
+def test_bad_num_replicas_and_rank_are_reported():
+    with pytest.raises(ValueError, match="num_replicas must be an integer >= 1"):
+        NaturalSampler().build(Y, num_replicas=0, rank=0)
+    with pytest.raises(ValueError, match=r"rank must be an integer in \[0, num_replicas=2\)"):
+        NaturalSampler().build(Y, random_state=0, num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="rank=None with num_replicas=2"):
+        NaturalSampler().build(Y, random_state=0, num_replicas=2)
+    # without a fixed seed the ranks would draw different epochs
+    with pytest.raises(ValueError, match="random_state=None with num_replicas=2"):
+        NaturalSampler().build(Y, num_replicas=2, rank=0)
+    # a single process: num_replicas=1 with any rank None is fine
+    assert len(NaturalSampler().build(Y, num_replicas=1)) == len(Y)
+
+
+# ------------------------------------------------------------ default seed
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_default_seed_is_fresh_for_every_build(alias):
+    draws = [resolve_sampler(alias).build(Y).indices() for _ in range(3)]
+    assert not np.array_equal(draws[0], draws[1])
+    assert not np.array_equal(draws[1], draws[2])
+    seeds = {resolve_sampler(alias).build(Y).random_state for _ in range(5)}
+    assert len(seeds) == 5
+
+
+def test_classifier_passes_its_own_seed_to_the_sampler(monkeypatch):
+    from skimbnet import BalancedNetClassifier
+
+    seen = []
+    build = ClassBalancedSampler.build
+
+    def spy(self, y, max_epochs=1, random_state=None, **kwargs):
+        seen.append(random_state)
+        return build(self, y, max_epochs, random_state, **kwargs)
+
+    monkeypatch.setattr(ClassBalancedSampler, "build", spy)
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    y = (X[:, 0] > 1).astype(int)
+    for _ in range(2):
+        BalancedNetClassifier(sampler="balanced", max_epochs=1, random_state=3).fit(X, y)
+    assert len(seen) == 2 and seen[0] is not None and seen[0] == seen[1]
+
+
+# ------------------------------------------------------- labels that change
+
+
+@pytest.mark.parametrize("alias", ["balanced", "sqrt", "progressive", "undersample"])
+def test_labels_changed_in_place_are_followed(alias):
+    ring = np.zeros(4000, dtype=np.int64)  # a ring buffer's label column, shared
+    ring[:3000] = 0
+    ring[3000:] = 1
+    sampler = resolve_sampler(alias).build(ring, max_epochs=2, random_state=0)
+    before = sampler.indices()
+    assert set(np.unique(ring[before])) == {0, 1}
+    # the caller overwrites the oldest slots with a new class
+    ring[:1000] = 2
+    after = sampler.indices()
+    assert sampler.classes.tolist() == [0, 1, 2]
+    assert sampler.class_counts.tolist() == [2000, 1000, 1000]
+    shares = np.bincount(ring[after], minlength=3) / len(after)
+    np.testing.assert_allclose(shares, sampler.class_probabilities(0), atol=0.03)
+    assert len(sampler) == (3000 if alias == "undersample" else 4000)
+    # a class that vanishes is dropped
+    ring[:] = 1
+    ring[::2] = 0
+    assert sampler.classes.tolist() == [0, 1]
+    np.testing.assert_array_equal(np.unique(ring[sampler.indices()]), [0, 1])
+
+
+def test_changed_labels_in_a_tensor_are_followed():
+    labels = torch.as_tensor(Y.copy())
+    sampler = ClassBalancedSampler().build(labels, random_state=0)
+    labels[labels == 3] = 2  # class 3 disappears
+    assert sampler.classes.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(sampler.class_probabilities(), np.full(3, 1 / 3))
+    shares = np.bincount(labels.numpy()[sampler.indices()], minlength=3) / len(Y)
+    np.testing.assert_allclose(shares, np.full(3, 1 / 3), atol=0.02)
+
+
+def test_a_list_is_copied_and_a_pickled_sampler_still_draws():
+    labels = [0] * 90 + [1] * 10
+    sampler = ClassBalancedSampler().build(labels, random_state=0)
+    labels[:50] = [1] * 50  # the sampler holds its own array: unchanged
+    assert sampler.class_counts.tolist() == [90, 10]
+    copy = pickle.loads(pickle.dumps(sampler))
+    np.testing.assert_array_equal(copy.indices(), sampler.indices())
+
+
+# ----------------------------------------------- imbalanced-learn samplers
+
+
+@pytest.fixture
+def blobs():
+    from sklearn.datasets import make_classification
+
+    return make_classification(
+        n_samples=600,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        weights=[0.9],
+        flip_y=0.02,
+        random_state=0,
+    )
+
+
+def test_imblearn_random_under_sampler_is_redrawn_every_epoch(blobs):
+    from imblearn.under_sampling import RandomUnderSampler
+
+    from skimbnet.sampling import ImblearnSampler
+
+    X, y = blobs
+    n_rare = int(np.bincount(y).min())
+    sampler = ImblearnSampler(RandomUnderSampler(random_state=123), X, y, random_state=0)
+    assert len(sampler) == 2 * n_rare
+    seen = np.zeros(len(y), dtype=bool)
+    draws = []
+    for epoch in range(30):
+        sampler.set_epoch(epoch)
+        rows = sampler.indices()
+        assert np.bincount(y[rows]).tolist() == [n_rare, n_rare]
+        assert len(np.unique(rows)) == len(rows)
+        draws.append(np.sort(rows))
+        seen[rows] = True
+    assert not np.array_equal(draws[0], draws[1])
+    assert seen.mean() > 0.95  # over the epochs nearly every majority row is shown
+    again = ImblearnSampler(RandomUnderSampler(), X, y, random_state=0)
+    np.testing.assert_array_equal(np.sort(again.indices()), draws[0])
+
+
+@pytest.mark.parametrize("name", ["TomekLinks", "NearMiss", "EditedNearestNeighbours"])
+def test_imblearn_deterministic_samplers_give_their_rows(blobs, name):
+    import imblearn.under_sampling as under
+
+    from skimbnet.sampling import ImblearnSampler
+
+    X, y = blobs
+    resampler = getattr(under, name)()
+    resampler.fit_resample(X, y)
+    expected = np.sort(resampler.sample_indices_)
+    sampler = ImblearnSampler(getattr(under, name)(), X, y, random_state=0)
+    first = sampler.indices()
+    np.testing.assert_array_equal(np.sort(first), expected)
+    sampler.set_epoch(1)
+    second = sampler.indices()
+    np.testing.assert_array_equal(np.sort(second), expected)
+    assert not np.array_equal(first, second)  # reshuffled
+    # in a DataLoader over the original rows, with sharding
+    shards = [
+        ImblearnSampler(resampler, X, y, random_state=0, num_replicas=2, rank=r) for r in (0, 1)
+    ]
+    loaders = [
+        DataLoader(TensorDataset(torch.as_tensor(X)), batch_size=64, sampler=s) for s in shards
+    ]
+    sizes = [sum(len(b[0]) for b in loader) for loader in loaders]
+    assert sizes[0] == sizes[1] == -(-len(expected) // 2)
+
+
+def test_imblearn_sampler_refuses_generators_and_non_samplers(blobs):
+    from imblearn.over_sampling import SMOTE
+
+    from skimbnet.sampling import ImblearnSampler
+
+    X, y = blobs
+    with pytest.raises(TypeError, match="SMOTE set no sample_indices_"):
+        ImblearnSampler(SMOTE(), X, y, random_state=0).indices()
+    with pytest.raises(TypeError, match="resampler must be an imbalanced-learn sampler"):
+        ImblearnSampler(object(), X, y)
+    with pytest.raises(ValueError, match="X has 600 rows but y has 10"):
+        ImblearnSampler(SMOTE(), X, y[:10])
+
+
+def test_imblearn_fixed_selection_follows_changed_labels(blobs):
+    from imblearn.under_sampling import TomekLinks
+
+    from skimbnet.sampling import ImblearnSampler
+
+    X, y = blobs
+    y = y.copy()
+    sampler = ImblearnSampler(TomekLinks(), X, y, random_state=0)
+    before = len(sampler)
+    y[:] = 0
+    y[:300] = 1  # new labels: new Tomek links
+    tomek = TomekLinks()
+    tomek.fit_resample(X, y)
+    assert len(sampler) == len(tomek.sample_indices_) != before
+    np.testing.assert_array_equal(np.sort(sampler.indices()), np.sort(tomek.sample_indices_))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import skimbnet.sampling as sampling_module
+
+    result = doctest.testmod(sampling_module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
