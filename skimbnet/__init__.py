@@ -13,9 +13,11 @@ from .losses import (
     LossStrategy,
     SoftF1Loss,
 )
+from .replay import ActionBalancedReplay
 from .resampling import EpochResampler
 from .sampling import (
     ClassBalancedSampler,
+    ImblearnSampler,
     NaturalSampler,
     ProgressiveSampler,
     SquareRootSampler,
@@ -45,4 +47,6 @@ __all__ = [
     "UnderSampler",
     "search_space",
     "__version__",
+    "ActionBalancedReplay",
+    "ImblearnSampler",
 ]
