@@ -15,35 +15,18 @@ and weights stay finite.
 
 Which loss when
 ---------------
-(see ``benchmarks/results/losses.md`` for the study behind it)
-
-======================== ============================================= ====================
-loss                     use it when                                   ``class_weight``
-======================== ============================================= ====================
-``"ce"``                 a robust default; best macro-F1 in the study  ``"balanced"``
-``"logit_adjusted"``     the target is balanced error (balanced        ``None``
-                         accuracy) or ranking (AUC, AP); consistent
-                         for balanced error (Menon et al.)
-``"balanced_softmax"``   the same loss as ``"logit_adjusted"`` with    ``None``
-                         ``tau=1`` (Ren et al.)
-``logit_adjustment=1``   (a classifier parameter, with ``loss="ce"``)  ``None``
-                         balanced error from a plain-CE model without
-                         retraining; costs precision, so macro-F1
-``"ldam"``               long-tailed multi-class trained for a fixed   ``None``
-                         number of epochs (DRW must be reached)
-``"focal"``              many easy majority rows swamp the gradient;   ``"balanced"``
-                         on its own it does not correct the prior
-``"soft_f1"``            the target is macro-F1 and batches are large  ``None``
-                         enough to hold rare-class rows; not a
-                         probability model
-======================== ============================================= ====================
+The user guide's "Losses: which loss when" page (``docs/guide/losses.md``)
+holds the table: each loss, when to use it and the ``class_weight`` that
+``class_weight="auto"`` gives it, with the study behind it
+(``benchmarks/results/losses.md``) and the formulas.
 
 Class weights (``class_weight=``) multiply into ``sample_weight`` in every loss;
 combining ``"balanced"`` class weights with a loss that already corrects for the
 prior (logit-adjusted, balanced softmax, LDAM-DRW) corrects twice and over-predicts
 rare classes. ``BalancedNetClassifier``'s default ``class_weight="auto"`` avoids it:
-it means ``"balanced"`` for ``"ce"``, ``"focal"`` and ``"soft_f1"`` and ``None`` for
-the losses in the right-hand column marked ``None`` that correct the prior themselves.
+it means ``None`` for those three losses and ``"balanced"`` for ``"ce"``,
+``"focal"`` and ``"soft_f1"`` (``None`` for every loss when a rebalancing sampler
+or a resampler corrects the class mix already).
 
 What ``predict_proba`` means
 ----------------------------
