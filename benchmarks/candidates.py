@@ -24,3 +24,10 @@ CANDIDATES = {
     # the current defaults (LDAM-DRW), under a candidate name
     "ldam_default": _net(),
 }
+CANDIDATES.update(
+    {
+        # TabM-mini: k = 8 members in one network, mean of their losses, mean probability
+        "ce_la_k8": _net(loss="ce", class_weight=None, logit_adjustment=1.0, module__n_members=8),
+        "ldam_k8": _net(module__n_members=8),
+    }
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Mapping
 from copy import deepcopy
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -23,10 +24,12 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
-from skorch.dataset import Dataset
-from torch.utils.data import DataLoader
+from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import Dataset as SkorchDataset
+from skorch.utils import to_numpy, to_tensor
+from torch.utils.data import DataLoader, Dataset
 
+from ._training import Chunks, EpochBatches, PreparedData, Rows, TrainingRows, epoch_seed
 from .augmentation import check_augment
 from .callbacks import EpochProgressBar
 from .data import (
@@ -39,14 +42,9 @@ from .data import (
     weighted_mean_and_std,
 )
 from .losses import LossStrategy, resolve_loss
-from .metrics import VALIDATION_METRICS, resolve_validation_metric
+from .metrics import VALIDATION_METRICS, resolve_validation_metric, validation_metric_name
 from .modules import ACTIVATIONS, MLP
-from .resampling import (
-    EpochResampler,
-    check_resampler,
-    redraw_training_split,
-    resample_training_split,
-)
+from .resampling import EpochResampler, check_resampler, resample_training_split
 from .sampling import SamplerStrategy, resolve_sampler
 
 #: parameters with these prefixes configure a component, as skorch's ``module__``
@@ -58,14 +56,14 @@ _STRATEGY_PREFIXES = ("loss", "sampler", "resampler", "augment")
 PRIOR_CORRECTING_LOSSES = frozenset({"logit_adjusted", "balanced_softmax", "ldam"})
 REBALANCING_SAMPLERS = frozenset({"balanced", "sqrt", "progressive", "undersample"})
 
+#: dtype="auto" trains in float64 on CPU up to this many training values (rows x features)
+AUTO_FLOAT64_MAX_VALUES = 1_000_000
+
 #: the automatic validation split holds out this fraction of the training data ...
 AUTO_VALIDATION_FRACTION = 0.15
 #: ... when every class has at least this many rows (so the rarest class
 #: has about 3 validation rows and the score means something)
 AUTO_VALIDATION_MIN_CLASS_COUNT = 20
-
-#: rows per forward pass at prediction time (memory bound, not speed bound)
-PREDICT_CHUNK = 65536
 
 
 class BalancedNetClassifier(NeuralNetClassifier):
@@ -167,8 +165,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
     standardize : "auto" or bool, default="auto"
         Standardise features with the training split's (weighted) mean and
         standard deviation. ``"auto"`` does it for the default MLP only.
-    dtype : {"float32", "float64"}, default="float32"
-        Precision of the network and the tensors it sees.
+    dtype : {"auto", "float32", "float64"}, default="auto"
+        Precision of the network and the tensors it sees. ``"auto"`` is
+        ``"float64"`` on CPU when the training data hold at most
+        ``AUTO_FLOAT64_MAX_VALUES`` (1,000,000) values, where double precision
+        costs little time and makes results independent of batch composition
+        up to 1e-12, and ``"float32"`` otherwise (half the memory, faster; on
+        GPUs always). The choice is the fitted ``dtype_``.
     callbacks : list of skorch callbacks, default=None
         Extra callbacks, as in skorch.
     warm_start : bool, default=False
@@ -211,16 +214,33 @@ class BalancedNetClassifier(NeuralNetClassifier):
     returns, ``history_`` holds those epochs and ``predict`` works;
     ``warm_start=True`` continues from there.
 
-    The training loop is skimbnet's own, but each history row holds what
-    skorch's callbacks read: ``train_loss``, ``valid_loss``, ``valid_<scoring>``
-    and their ``*_best`` flags, and one ``batches`` entry per epoch that sums
-    the epoch up (its mean ``train_loss`` and its rows as ``train_batch_size``;
-    not one entry per step, which would grow the history on big data). So
-    :class:`skorch.callbacks.Checkpoint` works, e.g.
-    ``Checkpoint(monitor="valid_balanced_accuracy_best", f_pickle="best.pkl")``
-    saves the best epoch's model, which ``pickle.load`` restores in another
-    process; ``f_params`` files load into a fitted classifier of the same
-    shape with ``load_params``.
+    Training runs through skorch's own loop and hooks: ``fit`` prepares the
+    training split once and skorch's ``fit_loop`` trains on it, with
+    ``get_iterator`` (the sampler strategy's epoch, batches gathered by index
+    from device tensors), ``train_step`` -> ``train_step_single`` ->
+    ``infer`` -> ``get_loss``, ``on_grad_computed`` before each optimizer
+    step, ``on_batch_begin``/``on_batch_end`` with skorch's arguments, one
+    history batch row per step, and validation through ``validation_step``.
+    A subclass overriding any of these changes training, and skorch's
+    callbacks (``EpochScoring``, ``LRScheduler``, ``GradientNormClipping``,
+    ``Checkpoint``, ``ProgressBar``, ...) work as on a skorch net. Batches are
+    ``(X, y)`` with ``y`` the class indices (positions in ``classes_``); when
+    rows carry weights, ``X`` is ``{"X": rows, "sample_weight": weights}``
+    (skorch's sample-weight idiom), which :meth:`infer` and :meth:`get_loss`
+    unpack. Scorers given to ``EpochScoring`` see ``y`` as class indices, so
+    with labels other than ``0 .. K-1`` use a probability metric.
+
+    ``infer`` standardises the rows and returns the module's logits, the
+    ones the loss sees; ``forward``/``evaluation_step`` return the decision
+    logits (the loss's prediction rescaling and ``logit_adjustment``
+    applied), so ``softmax(net.forward(X))`` is ``predict_proba(X)``.
+
+    The epoch number counts all epochs this network trained, across
+    ``warm_start`` fits and ``partial_fit`` calls: the sampler's draws, the
+    loss schedule (LDAM's deferred re-weighting in the last 20% of
+    ``max_epochs``) and the dropout stream follow it, so a resumed fit
+    continues where it stopped. Schedules span ``max_epochs`` epochs from the
+    first one; epochs past that keep the schedule's end (re-weighting on).
 
     Examples
     --------
@@ -258,7 +278,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
     criterion = None
     iterator_train = DataLoader
     iterator_valid = DataLoader
-    dataset = Dataset
+    dataset = SkorchDataset
     predict_nonlinearity = "auto"
     compile = False
     use_caching = "auto"
@@ -285,7 +305,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "scoring": [StrOptions(set(VALIDATION_METRICS)), callable],
         "patience": [None, Interval(Integral, 1, None, closed="left")],
         "standardize": [StrOptions({"auto"}), "boolean"],
-        "dtype": [StrOptions({"float32", "float64"})],
+        "dtype": [StrOptions({"auto", "float32", "float64"})],
         "callbacks": [None, list, StrOptions({"disable"})],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -317,7 +337,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         scoring="balanced_accuracy",
         patience=20,
         standardize="auto",
-        dtype="float32",
+        dtype="auto",
         callbacks=None,
         warm_start=False,
         verbose=0,
@@ -483,13 +503,25 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        callbacks = [("epoch_timer", EpochTimer())]
-        if getattr(self, "_early_stopping_enabled", False):
-            name, _ = resolve_validation_metric(self.scoring)
+        # the validation entries do nothing in a fit without a validation split;
+        # get_params(deep=True) reads this before fit validated the parameters
+        name = validation_metric_name(self.scoring)
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            (
+                f"valid_{name}",
+                EpochScoring(
+                    _ProbaScorer(self.scoring), lower_is_better=False, name=f"valid_{name}"
+                ),
+            ),
+        ]
+        if self.patience is not None:
             callbacks.append(
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    _ValidationEarlyStopping(
                         monitor=f"valid_{name}",
                         patience=self.patience,
                         lower_is_better=False,
@@ -567,11 +599,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     @property
     def _numpy_dtype(self):
-        return np.float64 if self.dtype == "float64" else np.float32
+        return np.float64 if self.dtype_ == "float64" else np.float32
 
     @property
     def _torch_dtype(self):
-        return torch.float64 if self.dtype == "float64" else torch.float32
+        return torch.float64 if self.dtype_ == "float64" else torch.float32
+
+    def _resolve_dtype(self, n_values):
+        if self.dtype != "auto":
+            return self.dtype
+        small = n_values <= AUTO_FLOAT64_MAX_VALUES and torch.device(self.device).type == "cpu"
+        return "float64" if small else "float32"
 
     # --------------------------------------------------------------- fitting
 
@@ -647,18 +685,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
             X_train, y_train, w_train = resample_training_split(
                 resampler, *split, seed, classes=self.classes_
             )
-
-            if not isinstance(resampler, EpochResampler):
-                del split  # free the split before resampling while training runs
-            else:
-                # only a per-epoch redraw needs the split before resampling kept alive
-
-                def redraw(epoch):
-                    """New training tensors when the EpochResampler redraws at ``epoch``."""
-                    rows = redraw_training_split(
-                        resampler, *split, seed, epoch, classes=self.classes_
-                    )
-                    return None if rows is None else self._tensors(*rows, device)
+            if isinstance(resampler, EpochResampler):
+                # only a per-epoch redraw keeps the split before resampling alive
+                redraw = (resampler, *split, self.classes_)
+            del split
 
         n_classes = len(self.classes_)
         if not continue_training:
@@ -668,25 +698,40 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 self._class_weight_mode(), self.classes_, self.class_counts_, self.class_weight_beta
             )
             self._fit_standardizer(X_train, w_train)
+            self.dtype_ = self._resolve_dtype(X_train.size)
 
         device = torch.device(self.device)
         with torch.random.fork_rng(devices=_cuda_devices(device)):
             torch.manual_seed(seed)
             if not continue_training:
-                self._early_stopping_enabled = len(valid_idx) > 0 and self.patience is not None
                 self.initialize()
                 self._check_module_output(X_train[:2])
-            # rows taken by index are copies of X already: no second copy to standardise
-            owned = self.resampler is None and not isinstance(train_idx, slice)
-            train = self._tensors(X_train, y_train, w_train, device, owned)
-            valid = (
-                self._tensors(
-                    X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx], device, True
-                )
-                if len(valid_idx)
-                else None
+            sampler = self._strategy("sampler", resolve_sampler)
+            train = TrainingRows(
+                *self._rows(X_train, y_train, w_train, device),
+                sampler_strategy=sampler,
+                max_epochs=self.max_epochs,
+                seed=seed,
+                to_rows=lambda X_, y_, w_: self._rows(X_, y_, w_, device),
+                redraw=redraw,
             )
-            self._train(train, valid, seed, X, y, redraw)
+            del X_train
+            valid = None
+            if len(valid_idx):
+                rows = (X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx])
+                valid = Rows(*self._rows(*rows, device))
+            self._augmenter_ = None
+            if self.augment is not None:
+                self._augmenter_ = self._strategy("augment", clone).build(
+                    train.X, train.y, self.class_counts_
+                )
+            self.notify("on_train_begin", X=X, y=y)
+            try:
+                self.fit_loop(PreparedData(train, valid))
+            except KeyboardInterrupt:
+                # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs done
+                pass
+            self.notify("on_train_end", X=X, y=y)
         return self
 
     def _encode_targets(self, y, classes, continue_training):
@@ -753,192 +798,182 @@ class BalancedNetClassifier(NeuralNetClassifier):
         scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         self.feature_mean_, self.feature_scale_ = mean, scale
 
-    def _to_tensor_X(self, X, device, owned=False):
-        """Standardise and cast ``X`` into a tensor; the caller's array is never changed.
-
-        ``owned=True`` says ``X`` is fit's own copy (rows taken by fancy
-        indexing), which may then be standardised in place.
-        """
-        X_cast = np.ascontiguousarray(X, dtype=self._numpy_dtype)
-        X_t = _from_numpy(X_cast).to(device)
-        if self.feature_mean_ is None:
+    def _standardize(self, X_t):
+        """``(X - mean) / scale`` of a batch on its way into the network (no copy of all X)."""
+        if getattr(self, "feature_mean_", None) is None:
             return X_t
-        mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=device)
-        scale = torch.as_tensor(self.feature_scale_, dtype=X_t.dtype, device=device)
-        if not owned and np.may_share_memory(X_cast, X) and X_t.data_ptr() == X_cast.ctypes.data:
-            # one copy, divided in place: "(X_t - mean) / scale" briefly held two
-            return (X_t - mean).div_(scale)
-        # X_t is our own copy: standardise it in place, without a second copy
-        return X_t.sub_(mean).div_(scale)
+        key = (X_t.dtype, X_t.device)
+        cache = vars(self).get("_standardizer_tensors")
+        if cache is None or cache[0] != key:
+            mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=X_t.device)
+            scale = torch.as_tensor(self.feature_scale_, dtype=X_t.dtype, device=X_t.device)
+            cache = self._standardizer_tensors = (key, mean, scale)
+        return (X_t - cache[1]) / cache[2]
 
-    def _tensors(self, X, y, w, device, owned=False):
-        X_t = self._to_tensor_X(X, device, owned)
-        y_t = torch.as_tensor(y, dtype=torch.long, device=device)
+    def _as_tensor(self, X, device):
+        """``X`` as a tensor in the network's dtype on ``device``: shared, never modified."""
+        return _from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(device)
+
+    def _rows(self, X, y, w, device):
+        """Training or validation rows as tensors; row weights only when they differ."""
         weights = self.class_weight_[y] * w
         uniform = np.all(weights == weights[0]) if len(weights) else True
-        w_t = None if uniform else torch.as_tensor(weights, dtype=X_t.dtype, device=device)
-        return X_t, y_t, w_t
+        dtype = self._torch_dtype
+        return (
+            self._as_tensor(X, device),
+            torch.as_tensor(y, dtype=torch.long, device=device),
+            None if uniform else torch.as_tensor(weights, dtype=dtype, device=device),
+        )
 
     def _check_module_output(self, X_sample):
-        X_t = self._to_tensor_X(X_sample, torch.device(self.device))
+        X_t = self._as_tensor(X_sample, torch.device(self.device))
+        self.module_.eval()
         with torch.no_grad():
-            out = self.module_(X_t)
+            out = self.infer(X_t)
         expected = (len(X_sample), len(self.classes_))
-        if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
+        # (n, classes), or (n, k, classes) from a module of k ensemble members
+        if not isinstance(out, torch.Tensor) or not (
+            out.dim() in (2, 3) and (out.shape[0], out.shape[-1]) == expected
+        ):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
                 f"module returned output of shape {shape} for {len(X_sample)} rows; it must "
-                f"return one logit per class, shape {expected} (n_classes={len(self.classes_)})."
+                f"return one logit per class, shape {expected} (n_classes={len(self.classes_)}), "
+                "or (n, k, n_classes) for k ensemble members."
+            )
+        sums = out.double().sum(dim=-1)
+        in_unit = bool(((out >= 0) & (out <= 1)).all())
+        if in_unit and bool(torch.allclose(sums, torch.ones_like(sums))):
+            warnings.warn(
+                "module seems to return probabilities (every row is in [0, 1] and sums to 1); "
+                "BalancedNetClassifier's losses and predict_proba expect logits: remove a "
+                "final Softmax layer (a softmax is applied at prediction time).",
+                UserWarning,
+                stacklevel=4,
             )
 
-    def _batch_size(self, n_rows):
-        if self.batch_size == "auto":
-            return int(max(1, min(n_rows, np.clip(n_rows // 16, 32, 256))))
-        return int(self.batch_size)
+    # ------------------------------------------------- skorch's training hooks
 
-    def _train(self, train, valid, seed, X, y, redraw=None):
-        X_t, y_t, w_t = train
-        sampler_strategy = self._strategy("sampler", resolve_sampler)
-        sampler = sampler_strategy.build(
-            y_t.cpu().numpy(), max_epochs=self.max_epochs, random_state=seed
+    def check_data(self, X, y=None):
+        if not isinstance(X, PreparedData):
+            super().check_data(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """The prepared training and validation rows (``fit`` made the split)."""
+        if isinstance(X, PreparedData):
+            return X.train, X.valid
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def get_dataset(self, X, y=None):
+        """A :class:`~skimbnet._training.Rows` of ``X`` on the device (a Dataset as is)."""
+        if isinstance(X, Dataset):
+            return X
+        if not isinstance(X, torch.Tensor):
+            X = np.asarray(X)
+        X_t = (X if isinstance(X, torch.Tensor) else self._as_tensor(X, "cpu")).to(
+            device=self.device, dtype=self._torch_dtype
         )
-        augment = None
-        if self.augment is not None:
-            augment = self._strategy("augment", lambda a: clone(a)).build(
-                X_t, y_t, self.class_counts_
-            )
-        generator = torch.Generator(device=X_t.device).manual_seed(seed)
-        # sized by the rows an epoch shows (an undersampled epoch is short)
-        batch_size = self._batch_size(len(sampler))
-        batch_callbacks = [
-            cb for _, cb in self.callbacks_ if _overrides(cb, "on_batch_begin", "on_batch_end")
-        ]
-        epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
-        self.notify("on_train_begin", X=X, y=y)
-        try:
-            for epoch in range(self.max_epochs):
-                redrawn = None if redraw is None else redraw(epoch)
-                if redrawn is not None:
-                    X_t, y_t, w_t = epoch_kwargs["dataset_train"] = redrawn
-                    sampler = sampler_strategy.build(
-                        y_t.cpu().numpy(), max_epochs=self.max_epochs, random_state=seed
-                    )
-                    batch_size = self._batch_size(len(sampler))
-                self.notify("on_epoch_begin", **epoch_kwargs)
-                sampler.set_epoch(epoch)
-                if hasattr(self.criterion_, "set_epoch"):
-                    self.criterion_.set_epoch(epoch, self.max_epochs)
-                order = torch.as_tensor(sampler.indices(), device=X_t.device)
-                train_loss = self._train_epoch(
-                    X_t, y_t, w_t, order, batch_size, augment, generator, batch_callbacks
-                )
-                self._record_epoch_loss(len(order), train_loss)
-                if valid is not None:
-                    self._score_validation(*valid)
-                self.notify("on_epoch_end", **epoch_kwargs)
-        except KeyboardInterrupt:
-            # skorch's convention: Ctrl-C (or early stopping) keeps the epochs done
-            pass
-        self.notify("on_train_end", X=X, y=y)
+        return Rows(X_t, None if y is None else torch.as_tensor(y, device=self.device))
 
-    def _train_epoch(self, X_t, y_t, w_t, order, batch_size, augment, generator, batch_callbacks):
-        self.module_.train()
-        losses = []  # detached batch losses, summed once after the epoch (no op per batch)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            Xb, yb = X_t[rows], y_t[rows]
-            wb = None if w_t is None else w_t[rows]
-            if augment is not None:
-                Xb = augment(Xb, yb, generator)
-            for cb in batch_callbacks:
-                cb.on_batch_begin(self, batch=(Xb, yb), training=True)
-            self.optimizer_.zero_grad(set_to_none=True)
-            loss = self.criterion_(self.module_(Xb), yb, wb)
-            loss.backward()
-            self.optimizer_.step()
-            losses.append(loss.detach())
-            for cb in batch_callbacks:
-                cb.on_batch_end(self, batch=(Xb, yb), training=True, loss=loss)
-        if not losses:
-            return 0.0
-        # every batch holds batch_size rows but the last: the epoch's mean loss per row
-        sizes = torch.full((len(losses),), float(batch_size), dtype=X_t.dtype, device=X_t.device)
-        sizes[-1] = len(order) - batch_size * (len(losses) - 1)
-        return float(torch.stack(losses).to(X_t.dtype) @ sizes) / len(order)
+    def get_iterator(self, dataset, training=False):
+        """Batches of ``dataset``: the sampler's epoch when training, chunks otherwise.
 
-    def _score_validation(self, X_v, y_v, w_v):
-        logits = self._forward(X_v)
-        with torch.no_grad():
-            valid_loss = float(self.criterion_(logits, y_v, w_v))
-        adjusted = self._adjust(self._prediction_logits(logits))
-        proba = torch.softmax(adjusted.double(), dim=1).cpu().numpy()
-        name, metric = resolve_validation_metric(self.scoring)
-        score = float(metric(y_v.cpu().numpy(), proba))
-        key = f"valid_{name}"
-        self._record_with_best("valid_loss", valid_loss, greater_is_better=False)
-        self._record_with_best(key, score, greater_is_better=True)
-
-    def _record_epoch_loss(self, n_rows, train_loss):
-        # one summary "batch" per epoch (not one per step, which would grow the
-        # history by thousands of dicts an epoch on big data): skorch's Checkpoint
-        # formats its file names from history[-1, "batches", -1]
-        self.history.new_batch()
-        self.history.record_batch("train_loss", train_loss)
-        self.history.record_batch("train_batch_size", n_rows)
-        self._record_with_best("train_loss", train_loss, greater_is_better=False)
-
-    def _record_with_best(self, key, value, greater_is_better):
-        """Record ``key`` and ``{key}_best`` (skorch's convention, read by ``Checkpoint``)."""
-        previous = [row[key] for row in self.history[:-1] if key in row]
-        if not previous:
-            improved = True
-        elif greater_is_better:
-            improved = value > max(previous)
-        else:
-            improved = value < min(previous)
-        self.history.record(key, value)
-        self.history.record(f"{key}_best", bool(improved))
-
-    # ------------------------------------------------------------- prediction
-
-    def _forward(self, X_t, standardize=False):
-        """Logits of a tensor of rows, in evaluation mode, a chunk at a time.
-
-        ``standardize=True`` standardises each chunk on the way in (prediction
-        never materialises a standardised copy of the whole input).
+        The fast path gathers batches by index from the device tensors. Any
+        ``iterator_train__*`` / ``iterator_valid__*`` parameter, or another
+        ``iterator_train``, switches to skorch's own ``DataLoader`` path (per
+        row, collated), with the sampler strategy as its ``sampler`` unless
+        one is given.
         """
-        self.module_.eval()
-        if standardize and self.feature_mean_ is not None:
-            mean = torch.as_tensor(self.feature_mean_, dtype=X_t.dtype, device=X_t.device)
-            scale = torch.as_tensor(self.feature_scale_, dtype=X_t.dtype, device=X_t.device)
-        else:
-            mean = scale = None
-        with torch.inference_mode():
-            outputs = []
-            for start in range(0, len(X_t), PREDICT_CHUNK):
-                chunk = X_t[start : start + PREDICT_CHUNK]
-                if mean is not None:
-                    chunk = (chunk - mean) / scale
-                outputs.append(self.module_(chunk))
-            return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        prefix = "iterator_train" if training else "iterator_valid"
+        custom = self.get_params_for(prefix) or getattr(self, prefix) is not DataLoader
+        if not custom:
+            if training and isinstance(dataset, TrainingRows):
+                generator = None
+                if self.augment is not None:
+                    generator = torch.Generator(device=dataset.X.device)
+                return EpochBatches(dataset, self.batch_size, self._augmenter_, generator)
+            if isinstance(dataset, Rows):
+                return Chunks(dataset)
+        kwargs = self.get_params_for(prefix)
+        if training and isinstance(dataset, TrainingRows) and "sampler" not in kwargs:
+            kwargs.setdefault("sampler", dataset.sampler)
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        if batch_size == "auto":
+            batch_size = EpochBatches(dataset, "auto")._size(len(dataset))
+        return getattr(self, prefix)(dataset, batch_size=batch_size, **kwargs)
 
-    def _adjust(self, logits):
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """skorch's new history row, then the epoch's schedules and random streams.
+
+        The epoch number counts every epoch this network has trained
+        (``len(history) - 1``), across ``warm_start`` fits and ``partial_fit``
+        calls: samplers, the loss's schedule (LDAM's deferred re-weighting,
+        ``set_epoch(epoch, max_epochs)``) and the torch random stream
+        (dropout) follow it, so a resumed fit continues where it stopped.
+        """
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        epoch = len(self.history) - 1
+        torch.manual_seed(epoch_seed(self._seed_, epoch))
+        if hasattr(self.criterion_, "set_epoch"):
+            self.criterion_.set_epoch(epoch, self.max_epochs)
+        if isinstance(dataset_train, TrainingRows):
+            dataset_train.start_epoch(epoch)
+
+    def infer(self, x, **fit_params):
+        """The module's logits of a batch: standardised rows in, training logits out.
+
+        ``x`` may be skorch's ``{"X": rows, "sample_weight": w}`` form; the
+        weights go to :meth:`get_loss`, not to the module. These are the logits
+        the loss sees; :meth:`evaluation_step` turns them into the decision
+        logits whose softmax is :meth:`predict_proba`.
+        """
+        if isinstance(x, Mapping):
+            x = x["X"]
+        x = to_tensor(x, device=self.device)
+        return self.module_(self._standardize(x), **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The loss strategy's ``sum(w * l) / sum(w)`` of the batch (weights from ``X``)."""
+        weight = X.get("sample_weight") if isinstance(X, Mapping) else None
+        y_true = to_tensor(y_true, device=self.device)
+        if y_pred.dim() == 3:
+            # k ensemble members (n, k, classes): the mean of the members' own losses
+            n, k = y_pred.shape[:2]
+            y_pred, y_true = y_pred.reshape(n * k, -1), y_true.repeat_interleave(k)
+            weight = None if weight is None else weight.repeat_interleave(k)
+        return self.criterion_(y_pred, y_true, weight)
+
+    def evaluation_step(self, batch, training=False):
+        """The decision logits of a batch: the loss's prediction rescaling and ``logit_adjustment``.
+
+        Their softmax is :meth:`predict_proba`: ``net.forward(X)`` returns them.
+        """
+        return self._decision_logits(super().evaluation_step(batch, training))
+
+    def _decision_logits(self, logits):
+        # losses that rescale logits in training (LDAM) say how to read them
+        rescale = getattr(self.criterion_, "prediction_logits", None)
+        logits = logits if rescale is None else rescale(logits)
+        if logits.dim() == 3:
+            # k members: the log of their mean probability (its softmax is that mean)
+            logits = torch.logsumexp(torch.log_softmax(logits, dim=2), dim=1) - np.log(
+                logits.shape[1]
+            )
         if self.logit_adjustment is None:
             return logits
         offset = self.logit_adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
         return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
 
-    def _logits(self, X):
-        check_is_fitted(self)
-        with numeric_input(type(self).__name__):
-            X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        X_t = _from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(self.device)
-        return self._adjust(self._prediction_logits(self._forward(X_t, standardize=True)))
+    # ------------------------------------------------------------- prediction
 
-    def _prediction_logits(self, logits):
-        # losses that rescale logits in training (LDAM) say how to read them
-        rescale = getattr(self.criterion_, "prediction_logits", None)
-        return logits if rescale is None else rescale(logits)
+    def _logits(self, X):
+        """Decision logits of ``X`` (array-like, tensor or Dataset), as a CPU tensor."""
+        check_is_fitted(self)
+        if not isinstance(X, (Dataset, torch.Tensor)):
+            with numeric_input(type(self).__name__):
+                X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        with torch.inference_mode():
+            return self.forward(X)
 
     def decision_function(self, X):
         """Logits of each class (for two classes: the logit difference).
@@ -1016,8 +1051,27 @@ def _accepted_kwargs(cls):
         return set()
 
 
-def _overrides(callback, *methods):
-    return any(getattr(type(callback), m) is not getattr(Callback, m) for m in methods)
+class _ProbaScorer:
+    """A validation metric ``f(y_true, proba)`` as a skorch scorer ``(net, X, y)``.
+
+    ``y`` holds class indices, as the validation rows do; a plain class (not a
+    closure) so that fitted networks pickle.
+    """
+
+    def __init__(self, scoring):
+        self.scoring = scoring
+
+    def __call__(self, net, X, y):
+        _, metric = resolve_validation_metric(self.scoring)
+        return float(metric(to_numpy(y), net.predict_proba(X)))
+
+
+class _ValidationEarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping, idle in epochs without a validation score."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.monitor in net.history[-1]:
+            super().on_epoch_end(net, **kwargs)
 
 
 def _cuda_devices(device):

@@ -37,6 +37,14 @@ class MLP(nn.Module):
         ``"leaky_relu"``, ``"silu"``.
     dropout : float, default=0.0
         Dropout probability after every hidden activation.
+    n_members : int, default=1
+        ``k > 1`` makes the network an ensemble in one module, TabM-mini
+        (Gorishniy et al., ICLR 2025): member ``i`` sees the input scaled by its
+        own vector ``r_i`` (initialised with random signs), passes it through
+        the shared hidden layers and its own output layer. The output then has
+        shape ``(n, k, n_classes)``; ``BalancedNetClassifier`` trains every
+        member on its own loss (the mean of the ``k`` losses) and predicts the
+        mean of their probabilities.
 
     Examples
     --------
@@ -54,8 +62,12 @@ class MLP(nn.Module):
         hidden_layer_sizes: Sequence[int] = (128, 64),
         activation: str = "relu",
         dropout: float = 0.0,
+        n_members: int = 1,
     ):
         super().__init__()
+        if int(n_members) < 1:
+            raise ValueError(f"n_members={n_members!r} must be an integer >= 1.")
+        self.n_members = int(n_members)
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}."
@@ -68,8 +80,20 @@ class MLP(nn.Module):
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = int(size)
-        layers.append(nn.Linear(width, n_classes))
+        k = self.n_members
+        if k == 1:
+            layers.append(nn.Linear(width, n_classes))
+        else:
+            # member adapters r_i (random signs, as TabM-mini) and one output layer each
+            signs = torch.randint(0, 2, (k, n_features)) * 2.0 - 1.0
+            self.adapters = nn.Parameter(signs)
+            bound = 1.0 / width**0.5
+            self.head_weight = nn.Parameter(torch.empty(k, width, n_classes).uniform_(-bound, bound))
+            self.head_bias = nn.Parameter(torch.empty(k, n_classes).uniform_(-bound, bound))
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.layers(X)
+        if self.n_members == 1:
+            return self.layers(X)
+        hidden = self.layers(X.unsqueeze(1) * self.adapters)  # (n, k, width)
+        return torch.einsum("nkw,kwc->nkc", hidden, self.head_weight) + self.head_bias

@@ -39,15 +39,21 @@ class Recorder(Callback):
     def __init__(self):
         self.train, self.valid, self.batches = [], [], []
 
+    @staticmethod
+    def _copy(dataset):
+        return tuple(None if t is None else t.clone() for t in (dataset.X, dataset.y))
+
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        self.train.append(tuple(t.clone() if t is not None else None for t in dataset_train))
-        self.valid.append(
-            None if dataset_valid is None else tuple(t.clone() for t in dataset_valid[:2])
-        )
+        # the net's own on_epoch_begin ran first: dataset_train holds this epoch's rows
+        weight = dataset_train.weight
+        self.train.append((*self._copy(dataset_train), None if weight is None else weight.clone()))
+        self.valid.append(None if dataset_valid is None else self._copy(dataset_valid))
 
     def on_batch_begin(self, net, batch=None, training=None, **kwargs):
-        Xb, yb = batch
-        self.batches.append((Xb.clone(), yb.clone()))
+        if training:
+            Xb, yb = batch
+            Xb = Xb["X"] if isinstance(Xb, dict) else Xb
+            self.batches.append((Xb.clone(), yb.clone()))
 
 
 def _row_set(X):

@@ -1,0 +1,154 @@
+"""The data path behind ``BalancedNetClassifier``'s skorch hooks.
+
+``fit`` prepares the training split once (:class:`TrainingRows`: the rows as
+tensors, their weights, the sampler and any per-epoch resampler) and hands it
+to skorch's ``fit_loop`` as one :class:`PreparedData` object. skorch then runs
+its own loop: ``get_iterator`` returns :class:`EpochBatches`, which gathers each
+mini-batch from the device tensors by index (no per-row ``__getitem__``, no
+collate), ``train_step`` -> ``train_step_single`` -> ``infer`` -> ``get_loss``,
+callbacks notified per batch, validation through ``validation_step``.
+
+A batch is ``(X, y)`` as in skorch; when rows carry weights (``sample_weight``
+or class weights) ``X`` is ``{"X": rows, "sample_weight": weights}``, skorch's
+documented way to pass sample weights to ``get_loss``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .resampling import redraw_training_split
+
+#: rows per forward pass when predicting or validating (memory bound, not speed bound)
+PREDICT_CHUNK = 65536
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The torch seed of ``epoch`` (dropout, augmentation): resumed epochs draw anew."""
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+class Rows(Dataset):
+    """Rows already on the device: ``X`` in the network's dtype, ``y`` class indices.
+
+    A torch ``Dataset`` with skorch's ``X``/``y`` attributes, so skorch's
+    scoring callbacks read it as they read a ``skorch.dataset.Dataset``. ``y``
+    holds class indices (positions in ``classes_``), as the loss sees them.
+    """
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None, weight=None):
+        self.X, self.y, self.weight = X, y, weight
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def batch(self, rows):
+        """The batch of ``rows`` (a slice or an index tensor) in skorch's ``(X, y)`` form."""
+        Xb = self.X[rows]
+        if self.weight is not None:
+            Xb = {"X": Xb, "sample_weight": self.weight[rows]}
+        return Xb, None if self.y is None else self.y[rows]
+
+    def __getitem__(self, i):
+        # skorch's generic path (a user's iterator_train or DataLoader settings)
+        return self.batch(i)
+
+
+class TrainingRows(Rows):
+    """The training split, with what decides each epoch's rows.
+
+    ``start_epoch(epoch)`` redraws a per-epoch resampler when it is due and
+    points the sampler at ``epoch``; everything an epoch draws is a function
+    of the fit's seed and the epoch number, so a resumed fit continues the
+    stream instead of replaying it.
+    """
+
+    def __init__(self, X, y, weight, *, sampler_strategy, max_epochs, seed, to_rows, redraw=None):
+        super().__init__(X, y, weight)
+        self.sampler_strategy, self.max_epochs, self.seed = sampler_strategy, max_epochs, seed
+        # redraw = (resampler, X, y, sample_weight, classes) of the split before resampling
+        self.to_rows, self.redraw = to_rows, redraw
+        self.sampler = self._build_sampler()
+        self.epoch = 0
+
+    def _build_sampler(self):
+        return self.sampler_strategy.build(
+            self.y.cpu().numpy(), max_epochs=self.max_epochs, random_state=self.seed
+        )
+
+    def start_epoch(self, epoch: int) -> None:
+        if self.redraw is not None:
+            resampler, X, y, w, classes = self.redraw
+            rows = redraw_training_split(resampler, X, y, w, self.seed, epoch, classes=classes)
+            if rows is not None:
+                self.X, self.y, self.weight = self.to_rows(*rows)
+                self.sampler = self._build_sampler()
+        self.epoch = int(epoch)
+        self.sampler.set_epoch(epoch)
+
+    def order(self) -> torch.Tensor:
+        """The row indices of the current epoch, in the order they are shown."""
+        return torch.as_tensor(self.sampler.indices(), device=self.X.device)
+
+
+@dataclass
+class PreparedData:
+    """What ``fit`` hands to skorch's ``fit_loop``: the training and validation rows."""
+
+    train: TrainingRows
+    valid: Rows | None
+
+
+class EpochBatches:
+    """skorch's training iterator: the epoch's batches, gathered by index.
+
+    Each pass over it is one epoch: it reads the sampler's order for the
+    current epoch, augments rare-class rows when asked, and yields skorch
+    batches.
+    """
+
+    def __init__(self, rows: TrainingRows, batch_size, augment=None, generator=None):
+        self.rows, self.batch_size = rows, batch_size
+        self.augment, self.generator = augment, generator
+
+    def _size(self, n_rows: int) -> int:
+        if self.batch_size == "auto":
+            # n // 16 clipped to [32, 256], never more than the epoch's rows
+            return int(max(1, min(n_rows, np.clip(n_rows // 16, 32, 256))))
+        return int(self.batch_size)
+
+    def __len__(self) -> int:
+        n = len(self.rows.sampler)
+        return -(-n // self._size(n))
+
+    def __iter__(self):
+        if self.generator is not None:
+            self.generator.manual_seed(epoch_seed(self.rows.seed, self.rows.epoch))
+        order = self.rows.order()
+        size = self._size(len(order))
+        for start in range(0, len(order), size):
+            Xb, yb = self.rows.batch(order[start : start + size])
+            if self.augment is not None:
+                if isinstance(Xb, dict):
+                    Xb["X"] = self.augment(Xb["X"], yb, self.generator)
+                else:
+                    Xb = self.augment(Xb, yb, self.generator)
+            yield Xb, yb
+
+
+class Chunks:
+    """Consecutive chunks of rows, in order (validation and prediction)."""
+
+    def __init__(self, rows: Rows, size: int = PREDICT_CHUNK):
+        self.rows, self.size = rows, size
+
+    def __len__(self) -> int:
+        return -(-len(self.rows) // self.size)
+
+    def __iter__(self):
+        for start in range(0, len(self.rows), self.size):
+            yield self.rows.batch(slice(start, start + self.size))
