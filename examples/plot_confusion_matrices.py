@@ -15,7 +15,6 @@ recall in the titles
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figure import output_dir, save_figure  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     ConfusionMatrixDisplay,
     accuracy_score,
@@ -39,14 +39,11 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from skimbnet import BalancedNetClassifier  # noqa: E402
 from skimbnet.datasets import load_dataset  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "confusion_matrices.png"
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    out = output_dir(__doc__, argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
 
@@ -76,11 +73,7 @@ def main(argv=None) -> Path:
     fig.suptitle(f"{title}, held-out rows: {int((y_test == 0).sum())} common, "
                  f"{int((y_test == 1).sum())} rare", fontsize=11)
 
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / FILENAME
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
-    return path
+    return save_figure(fig, out, FILENAME, start)
 
 
 if __name__ == "__main__":

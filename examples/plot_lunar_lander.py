@@ -18,7 +18,6 @@ the larger study are in benchmarks/results/quality.md
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import sys
@@ -33,11 +32,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _figure import output_dir, save_figure  # noqa: E402
 from sklearn.metrics import recall_score  # noqa: E402
 
 from skimbnet import BalancedNetClassifier  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "lunar_lander.png"
 TRAIN_EPISODES = 10  # demonstrations seeds 0..9
 TEST_SEEDS_FROM = 10_000  # held-out demonstrations (as benchmarks/quality.py)
@@ -66,9 +65,7 @@ def play(model, seeds):
 
 
 def main(argv=None) -> Path | None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    out = output_dir(__doc__, argv)
     if not (importlib.util.find_spec("gymnasium") and importlib.util.find_spec("Box2D")):
         print('skipped: needs gymnasium with Box2D: pip install "skimbnet[games]"')
         return None
@@ -118,11 +115,7 @@ def main(argv=None) -> Path | None:
     fig.suptitle(f"LunarLander-v3 behavioural cloning from {TRAIN_EPISODES} expert episodes "
                  f"({len(y)} rows)")
 
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / FILENAME
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
-    return path
+    return save_figure(fig, out, FILENAME, start)
 
 
 if __name__ == "__main__":

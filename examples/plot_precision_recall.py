@@ -11,7 +11,6 @@ precision (AP) in the legend and the rare class's share as the chance level.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -24,6 +23,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figure import output_dir, save_figure  # noqa: E402
 from imblearn.over_sampling import SMOTE  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -35,7 +35,6 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier  # noqa: E402
 from skimbnet.catalogue import EARLY_STOPPED  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "precision_recall.png"
 
 
@@ -72,9 +71,7 @@ def strategies(seed=0):
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    out = output_dir(__doc__, argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
 
@@ -101,11 +98,7 @@ def main(argv=None) -> Path:
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left", fontsize=8)
 
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / FILENAME
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
-    return path
+    return save_figure(fig, out, FILENAME, start)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ shows its network, epoch by epoch.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figure import output_dir, save_figure  # noqa: E402
 
 from skimbnet.sampling import (  # noqa: E402
     ClassBalancedSampler,
@@ -31,16 +31,13 @@ from skimbnet.sampling import (  # noqa: E402
     class_shares,
 )
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "sampler_shares.png"
 EPOCHS = 30
 COUNTS = (3500, 1000, 400, 100)  # 70/20/8/2%
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    out = output_dir(__doc__, argv)
     start = time.perf_counter()
 
     y = np.repeat(np.arange(len(COUNTS)), COUNTS)
@@ -72,11 +69,7 @@ def main(argv=None) -> Path:
     fig.legend(handles[::-1], labels[::-1], loc="outside right center", fontsize=9)
     fig.suptitle("Class shares drawn per epoch, by sampler (long tail 70/20/8/2%)")
 
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / FILENAME
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
-    return path
+    return save_figure(fig, out, FILENAME, start)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ The dotted line marks where LDAM's deferred re-weighting (DRW) starts.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -24,11 +23,11 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figure import output_dir, save_figure  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
 from skimbnet import BalancedNetClassifier, LDAMLoss  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "figures"
 FILENAME = "training_curves.png"
 EPOCHS = 60
 
@@ -55,9 +54,7 @@ def strategies(seed=0):
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
+    out = output_dir(__doc__, argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
 
@@ -81,11 +78,7 @@ def main(argv=None) -> Path:
     ax.set_ylim(0.45, 1.0)
     fig.legend(loc="outside right center", fontsize=8)
 
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / FILENAME
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
-    return path
+    return save_figure(fig, out, FILENAME, start)
 
 
 if __name__ == "__main__":
