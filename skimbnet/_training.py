@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from skorch.dataset import Dataset
 
 from .resampling import redraw_training_split
 
@@ -35,8 +35,8 @@ def epoch_seed(seed: int, epoch: int) -> int:
 class Rows(Dataset):
     """Rows already on the device: ``X`` in the network's dtype, ``y`` class indices.
 
-    A torch ``Dataset`` with skorch's ``X``/``y`` attributes, so skorch's
-    scoring callbacks read it as they read a ``skorch.dataset.Dataset``. ``y``
+    A ``skorch.dataset.Dataset`` (its ``X``/``y`` attributes are what skorch's
+    scoring callbacks read), batched by index instead of per row. ``y``
     holds class indices (positions in ``classes_``), as the loss sees them.
     """
 

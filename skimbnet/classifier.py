@@ -26,8 +26,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
-from skorch.utils import to_numpy, to_tensor
-from torch.utils.data import DataLoader, Dataset
+from skorch.utils import data_from_dataset, to_numpy, to_tensor
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from ._training import Chunks, EpochBatches, PreparedData, Rows, TrainingRows, epoch_seed
 from .augmentation import check_augment
@@ -48,13 +48,20 @@ from .resampling import EpochResampler, check_resampler, resample_training_split
 from .sampling import SamplerStrategy, resolve_sampler
 
 #: parameters with these prefixes configure a component, as skorch's ``module__``
-COMPONENT_PREFIXES = ("module", "optimizer", "callbacks", "loss", "sampler", "resampler", "augment")
+COMPONENT_PREFIXES = (
+    "module",
+    "optimizer",
+    "callbacks",
+    "loss",
+    "sampler",
+    "resampler",
+    "augment",
+    "iterator_train",
+    "iterator_valid",
+)
+#: skorch's iterator classes may be replaced (the batched fast path is then off)
+ITERATORS = ("iterator_train", "iterator_valid")
 _STRATEGY_PREFIXES = ("loss", "sampler", "resampler", "augment")
-
-#: losses and samplers that correct for the class mix themselves, so that
-#: class_weight="auto" does not correct a second time
-PRIOR_CORRECTING_LOSSES = frozenset({"logit_adjusted", "balanced_softmax", "ldam"})
-REBALANCING_SAMPLERS = frozenset({"balanced", "sqrt", "progressive", "undersample"})
 
 #: dtype="auto" trains in float64 on CPU up to this many training values (rows x features)
 AUTO_FLOAT64_MAX_VALUES = 1_000_000
@@ -269,7 +276,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
     virtual_params_ = MappingProxyType({})
     # the components skorch registers at initialisation, known from the start so
     # that a module instance can be a constructor parameter
-    prefixes_ = NeuralNetClassifier.prefixes_ + ["module", "criterion", "optimizer"]
+    # (and a torch loss module instance as ``loss``)
+    prefixes_ = NeuralNetClassifier.prefixes_ + ["module", "criterion", "optimizer", "loss"]
     cuda_dependent_attributes_ = ["module_", "criterion_", "optimizer_"]
     _modules = ["module"]
     _criteria = ["criterion"]
@@ -289,7 +297,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "loss": [str, LossStrategy],
+        "loss": [str, LossStrategy, callable],
         "class_weight": [None, dict, StrOptions({"auto", *CLASS_WEIGHT_MODES})],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
         "sampler": [str, SamplerStrategy],
@@ -301,7 +309,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "train_split": [None, StrOptions({"auto"}), Interval(Real, 0, 1, closed="neither")],
+        "train_split": [
+            None,
+            StrOptions({"auto"}),
+            Interval(Real, 0, 1, closed="neither"),
+            callable,
+        ],
         "scoring": [StrOptions(set(VALIDATION_METRICS)), callable],
         "patience": [None, Interval(Integral, 1, None, closed="left")],
         "standardize": [StrOptions({"auto"}), "boolean"],
@@ -408,9 +421,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def set_params(self, **params):
         """Set parameters, including ``loss__*``/``sampler__*`` strategy ones."""
         strategy = {
-            k: v
-            for k, v in params.items()
-            if "__" in k and k.split("__", 1)[0] in _STRATEGY_PREFIXES
+            k: v for k, v in params.items() if k.split("__", 1)[0] in _STRATEGY_PREFIXES
         }
         if "callbacks" in params:
             # a plain attribute until fit; skorch would build the callbacks now
@@ -423,10 +434,19 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return self
 
     def _validate_params(self):
+        extra = self._extra_param_names()
+        if any(k == "criterion" or k.startswith("criterion__") for k in extra):
+            raise ValueError(
+                "criterion is skorch's name for the loss; BalancedNetClassifier takes it as "
+                "loss=: an alias such as 'ce', a skimbnet.losses.LossStrategy, or a torch loss "
+                "class or instance (loss=torch.nn.CrossEntropyLoss), with loss__<name> for "
+                "its parameters."
+            )
         unexpected = [
             k
-            for k in self._extra_param_names()
-            if "__" not in k or k.split("__", 1)[0] not in COMPONENT_PREFIXES
+            for k in extra
+            if k not in ITERATORS
+            and ("__" not in k or k.split("__", 1)[0] not in COMPONENT_PREFIXES)
         ]
         if unexpected:
             raise ValueError(
@@ -456,11 +476,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
         """``class_weight`` with ``"auto"`` resolved (see the class docstring)."""
         if self.class_weight != "auto":
             return self.class_weight
-        loss = resolve_loss(self.loss).name
-        sampler = resolve_sampler(self.sampler).name
+        # strategies say whether they correct the class mix (``corrects_class_mix``)
         if (
-            loss in PRIOR_CORRECTING_LOSSES
-            or sampler in REBALANCING_SAMPLERS
+            resolve_loss(self.loss).corrects_class_mix
+            or resolve_sampler(self.sampler).corrects_class_mix
             or self.resampler is not None
         ):
             return None
@@ -676,7 +695,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             else check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
         self._seed_ = int(seed)
-        train_idx, valid_idx = self._split(y_encoded, sample_weight, seed)
+        train_idx, valid_rows = self._split(X, y_encoded, sample_weight, seed)
         X_train, y_train, w_train = X[train_idx], y_encoded[train_idx], sample_weight[train_idx]
         redraw = None
         if self.resampler is not None:
@@ -716,10 +735,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 redraw=redraw,
             )
             del X_train
-            valid = None
-            if len(valid_idx):
-                rows = (X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx])
-                valid = Rows(*self._rows(*rows, device))
+            valid = None if valid_rows is None else Rows(*self._rows(*valid_rows, device))
             self._augmenter_ = None
             if self.augment is not None:
                 self._augmenter_ = self._strategy("augment", clone).build(
@@ -758,13 +774,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
             self.classes_inferred_ = labels
         return np.searchsorted(self.classes_, y)
 
-    def _split(self, y_encoded, sample_weight, seed):
-        """Indices of the training and validation rows (stratified)."""
+    def _split(self, X, y_encoded, sample_weight, seed):
+        """The training rows (indices or a slice) and the validation rows ``(X, y, w)`` or None."""
+        if callable(self.train_split):
+            return self._user_split(X, y_encoded, sample_weight)
         all_rows = np.arange(len(y_encoded))
         fraction = self._validation_fraction(y_encoded)
         if fraction is None:
             # a slice, not indices: the training rows are then a view of X, not a copy
-            return slice(None), all_rows[:0]
+            return slice(None), None
         try:
             train_idx, valid_idx = train_test_split(
                 all_rows, test_size=fraction, stratify=y_encoded, random_state=seed
@@ -774,7 +792,45 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 f"train_split={self.train_split!r} cannot make a stratified validation "
                 f"split of these classes ({exc}); use train_split=None or more data."
             ) from exc
-        return np.sort(train_idx), np.sort(valid_idx)
+        valid_idx = np.sort(valid_idx)
+        return np.sort(train_idx), (X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx])
+
+    def _user_split(self, X, y_encoded, sample_weight):
+        """skorch's ``train_split`` callables: ``ValidSplit(...)``, ``predefined_split(ds)``."""
+        # the callable sees a dataset of row numbers, so its Subsets name the rows it chose
+        rows = SkorchDataset(np.arange(len(y_encoded)), y_encoded)
+        train, valid = self.train_split(rows, y_encoded)
+
+        def indices(part):
+            if part is rows:
+                return np.arange(len(y_encoded))
+            if isinstance(part, Subset) and part.dataset is rows:
+                return np.sort(np.asarray(part.indices))
+            return None
+
+        train_idx = indices(train)
+        if train_idx is None:
+            raise ValueError(
+                "train_split must return the training rows as the dataset it was given or a "
+                f"torch Subset of it (as skorch's ValidSplit does), got {type(train).__name__}."
+            )
+        if valid is None:
+            return train_idx, None
+        valid_idx = indices(valid)
+        if valid_idx is not None:
+            return train_idx, (X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx])
+        # a predefined validation set (skorch's predefined_split): its own rows and labels
+        X_v, y_v = data_from_dataset(valid)
+        with numeric_input(type(self).__name__, "train_split"):
+            X_v = validate_data(self, X_v, reset=False, dtype=(np.float64, np.float32))
+        y_v = np.asarray(y_v)
+        unknown = np.setdiff1d(np.unique(y_v), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"the validation set of train_split has classes {unknown.tolist()} that are "
+                f"not in y; the classes are {self.classes_.tolist()}."
+            )
+        return train_idx, (X_v, np.searchsorted(self.classes_, y_v), np.ones(len(y_v)))
 
     def _validation_fraction(self, y_encoded):
         if self.train_split is None:

@@ -44,6 +44,7 @@ softmax.
 
 from __future__ import annotations
 
+import copy
 from numbers import Real
 
 import numpy as np
@@ -100,6 +101,10 @@ class LossStrategy(BaseEstimator):
 
     #: string alias usable as ``BalancedNetClassifier(loss=<name>)``
     name: str = ""
+    #: whether the loss corrects for the class prior itself (logit adjustment,
+    #: margins), so that ``class_weight="auto"`` does not correct a second time;
+    #: a user's own prior-correcting strategy sets it to True
+    corrects_class_mix: bool = False
 
     _parameter_constraints: dict = {}
 
@@ -419,6 +424,7 @@ class LDAMLoss(LossStrategy):
     """
 
     name = "ldam"
+    corrects_class_mix = True
 
     _parameter_constraints = {
         "max_margin": [Interval(Real, 0, None, closed="neither")],
@@ -506,6 +512,7 @@ class LogitAdjustedLoss(LossStrategy):
     """
 
     name = "logit_adjusted"
+    corrects_class_mix = True
 
     _parameter_constraints = {"tau": [Interval(Real, 0, None, closed="left")]}
 
@@ -552,6 +559,7 @@ class BalancedSoftmaxLoss(LossStrategy):
     """
 
     name = "balanced_softmax"
+    corrects_class_mix = True
 
     def build(self, class_counts):
         counts = check_class_counts(class_counts)
@@ -653,8 +661,66 @@ def available_losses() -> dict[str, type[LossStrategy]]:
     return aliases(LossStrategy)
 
 
+class TorchLoss(LossStrategy):
+    """A torch loss module used as a loss strategy.
+
+    ``BalancedNetClassifier(loss=torch.nn.CrossEntropyLoss)`` (a class) or
+    ``loss=torch.nn.CrossEntropyLoss(label_smoothing=0.1)`` (an instance)
+    wraps it in this strategy. The module maps ``(logits, y)`` to a scalar;
+    with row weights (``sample_weight`` or class weights) it is called with
+    ``reduction="none"`` and the per-row losses are averaged as
+    ``sum(w * l) / sum(w)``. It does not correct the class mix itself, so
+    ``class_weight="auto"`` gives balanced class weights.
+
+    Parameters
+    ----------
+    criterion : torch.nn.Module class or instance
+        The loss; a class is instantiated without arguments, an instance is
+        copied.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skimbnet.losses import TorchLoss
+    >>> loss = TorchLoss(torch.nn.CrossEntropyLoss).build(np.array([90, 10]))
+    >>> round(float(loss(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]))), 4)
+    0.6931
+    """
+
+    def __init__(self, criterion=None):
+        self.criterion = criterion
+
+    def build(self, class_counts):
+        check_class_counts(class_counts)
+        if isinstance(self.criterion, type) and issubclass(self.criterion, torch.nn.Module):
+            criterion = self.criterion()
+        elif isinstance(self.criterion, torch.nn.Module):
+            criterion = copy.deepcopy(self.criterion)
+        else:
+            raise TypeError(
+                "TorchLoss(criterion=...) needs a torch.nn.Module class or instance, got "
+                f"{type(self.criterion).__name__}."
+            )
+        return _TorchLossModule(criterion)
+
+
+class _TorchLossModule(LossModule):
+    def __init__(self, criterion):
+        super().__init__()
+        self.criterion = criterion
+        self.per_row = copy.deepcopy(criterion)
+        self.per_row.reduction = "none"
+
+    def forward(self, logits, target, sample_weight=None):
+        if sample_weight is None:
+            return self.criterion(logits, target)
+        return weighted_mean(self.per_row(logits, target), sample_weight)
+
+
 def resolve_loss(loss) -> LossStrategy:
-    """Turn ``loss`` (an alias or a strategy object) into a fresh strategy.
+    """Turn ``loss`` (an alias, a strategy or a torch loss) into a fresh strategy.
+
+    A torch loss module class or instance is wrapped in :class:`TorchLoss`.
 
     Raises
     ------
@@ -663,4 +729,7 @@ def resolve_loss(loss) -> LossStrategy:
     TypeError
         For anything that is neither an alias nor a :class:`LossStrategy`.
     """
+    is_module_class = isinstance(loss, type) and issubclass(loss, torch.nn.Module)
+    if is_module_class or isinstance(loss, torch.nn.Module):
+        return TorchLoss(loss)
     return resolve(loss, LossStrategy, "loss", "loss")

@@ -384,6 +384,9 @@ class SamplerStrategy(BaseEstimator):
 
     #: string alias usable as ``BalancedNetClassifier(sampler=<name>)``
     name: str = ""
+    #: whether the epochs it draws correct the class mix themselves, so that
+    #: ``class_weight="auto"`` does not correct a second time
+    corrects_class_mix: bool = True
 
     def build(
         self, y, max_epochs: int = 1, random_state: int | None = None, num_replicas=None, rank=None
@@ -416,6 +419,7 @@ class NaturalSampler(SamplerStrategy):
     """
 
     name = "natural"
+    corrects_class_mix = False
 
     def build(self, y, max_epochs=1, random_state=None, num_replicas=None, rank=None):
         return _ShuffleSampler(y, max_epochs, random_state, num_replicas, rank)

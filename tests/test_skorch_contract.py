@@ -1,0 +1,358 @@
+"""skorch's contract: training runs through skorch's hooks and every built-in callback works."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import (
+    BatchScoring,
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    EpochScoring,
+    Freezer,
+    GradientNormClipping,
+    Initializer,
+    LoadInitState,
+    LRScheduler,
+    ParamMapper,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+    TrainEndCheckpoint,
+    WarmRestartLR,
+)
+from skorch.dataset import Dataset, ValidSplit
+from skorch.helper import predefined_split
+from skorch.utils import freeze_parameter
+from tiny_models import tiny_net
+
+from skimbnet import BalancedNetClassifier
+from skimbnet.losses import available_losses
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    y = (np.arange(400) % 8 == 0).astype(int)
+    X = rng.normal(size=(400, 5)) + 1.5 * y[:, None]
+    return X, y
+
+
+def _net(**params):
+    defaults = dict(hidden_layer_sizes=(16,), max_epochs=4, batch_size=64, lr=1e-2)
+    defaults.update(params)
+    return tiny_net(**defaults)
+
+
+class LearningRates(Callback):
+    """The learning rate seen at every training batch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.rates = []
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if training:
+            self.rates.append(net.optimizer_.param_groups[0]["lr"])
+
+
+# ------------------------------------------------------------------ scoring
+
+
+@pytest.mark.parametrize("use_caching", [True, False])
+def test_epoch_scoring_scores_the_validation_rows(data, use_caching):
+    X, y = data
+    calls = []
+
+    def mean_proba(net, X_valid, y_valid):
+        proba = net.predict_proba(X_valid)
+        calls.append((len(proba), len(y_valid)))
+        return float(proba[:, 1].mean())
+
+    scoring = EpochScoring(mean_proba, name="mean_proba", use_caching=use_caching)
+    net = _net(train_split=0.25, callbacks=[scoring]).fit(X, y)
+    assert net.history[:, "mean_proba"] and len(net.history) == 4
+    assert all(n == 100 and m == 100 for n, m in calls)  # the 25% validation rows
+    # the last score is the mean probability of the validation rows under the final weights
+    assert 0 < net.history[-1, "mean_proba"] < 1
+
+
+def test_epoch_scoring_on_train_with_a_sklearn_scorer(data):
+    X, y = data
+    net = _net(callbacks=[EpochScoring("roc_auc", on_train=True, name="train_auc")]).fit(X, y)
+    assert 0.5 < net.history[-1, "train_auc"] <= 1.0
+
+
+def test_batch_and_passthrough_scoring(data):
+    X, y = data
+
+    def batch_rows(net, X_batch, y_batch):
+        return float(len(y_batch))
+
+    net = _net(
+        train_split=0.25,
+        callbacks=[
+            BatchScoring(batch_rows, name="rows", on_train=True),
+            PassthroughScoring(name="rows_mean", on_train=True),
+        ],
+    ).fit(X, y)
+    # one history row per training batch: 300 rows in batches of 64
+    batches = [b for b in net.history[-1, "batches"] if "train_loss" in b]
+    assert [b["train_batch_size"] for b in batches] == [64, 64, 64, 64, 44]
+    assert net.history[-1, "rows"] == pytest.approx(300 / 5 * 1.0, rel=0.2)
+    # skorch's own PassthroughScoring of the batch losses gives train_loss
+    losses = [b["train_loss"] for b in batches]
+    sizes = [b["train_batch_size"] for b in batches]
+    assert net.history[-1, "train_loss"] == pytest.approx(np.average(losses, weights=sizes))
+
+
+def test_early_stopping_ends_training(data):
+    X, y = data
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    net = _net(max_epochs=20, callbacks=[stop]).fit(X, y)
+    assert len(net.history) == 2
+
+
+# ---------------------------------------------------------- learning rates
+
+
+def test_lr_scheduler_per_epoch_and_per_batch(data):
+    X, y = data
+    rates = LearningRates()
+    step = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    _net(callbacks=[step, rates]).fit(X, y)
+    per_epoch = sorted(set(rates.rates), reverse=True)
+    assert per_epoch == pytest.approx([1e-2 * 0.5**e for e in range(4)])
+
+    rates = LearningRates()
+    cycle = LRScheduler(
+        torch.optim.lr_scheduler.OneCycleLR, max_lr=0.1, total_steps=40, step_every="batch"
+    )
+    _net(callbacks=[cycle, rates]).fit(X, y)
+    first_epoch = rates.rates[:7]  # 400 rows in batches of 64
+    assert len(set(first_epoch)) == len(first_epoch)  # the rate changes within an epoch
+
+
+def test_warm_restart_lr_moves_the_rate(data):
+    X, y = data
+    rates = LearningRates()
+    restarts = LRScheduler(WarmRestartLR, min_lr=1e-4, max_lr=1e-2, base_period=2)
+    _net(callbacks=[restarts, rates]).fit(X, y)
+    assert len(set(rates.rates)) > 1
+
+
+def test_gradient_norm_clipping_changes_the_weights(data):
+    X, y = data
+    plain = _net().fit(X, y)
+    clipped = _net(callbacks=[GradientNormClipping(gradient_clip_value=1e-3)]).fit(X, y)
+    w_plain = plain.module_.layers[0].weight.detach()
+    w_clipped = clipped.module_.layers[0].weight.detach()
+    assert not torch.allclose(w_plain, w_clipped)
+
+
+# ------------------------------------------------------ checkpoints, output
+
+
+def test_checkpoint_train_end_checkpoint_and_load_init_state(data, tmp_path):
+    X, y = data
+    checkpoint = Checkpoint(monitor="train_loss_best", dirname=str(tmp_path / "cp"))
+    end = TrainEndCheckpoint(dirname=str(tmp_path / "end"))
+    net = _net(callbacks=[checkpoint, end]).fit(X, y)
+    assert (tmp_path / "cp" / "params.pt").exists()
+    assert (tmp_path / "end" / "train_end_params.pt").exists()
+    # LoadInitState restores the checkpoint before a new fit trains on
+    resumed = _net(
+        max_epochs=1,
+        callbacks=[LoadInitState(Checkpoint(dirname=str(tmp_path / "cp")))],
+    ).fit(X, y)
+    assert len(resumed.history) == len(net.history) + 1
+
+
+def test_progress_bar_and_print_log(data, capsys):
+    X, y = data
+    # PrintLog prints when verbose (skorch's rule); ProgressBar counts the epoch's 7 batches
+    _net(verbose=1, callbacks=[ProgressBar(), PrintLog(keys_ignored=["dur"])]).fit(X, y)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out
+    assert "/7" in captured.err
+
+
+# ------------------------------------------------------ parameters
+
+
+def test_freezer_initializer_and_param_mapper(data):
+    X, y = data
+    zero = partial(torch.nn.init.constant_, val=0.25)
+    net = _net(
+        callbacks=[
+            Initializer("layers.0.weight", fn=zero),
+            Freezer("layers.0.weight"),
+        ]
+    ).fit(X, y)
+    assert torch.all(net.module_.layers[0].weight == 0.25)  # initialised, then frozen
+    assert not torch.all(net.module_.layers[2].weight == 0.25)
+
+    # ParamMapper freezes the first layer from the first epoch on: it keeps its initial value
+    mapped = _net(
+        callbacks=[
+            Initializer("layers.0.weight", fn=zero),
+            ParamMapper("layers.0.weight", at=1, fn=freeze_parameter),
+        ]
+    ).fit(X, y)
+    assert torch.all(mapped.module_.layers[0].weight == 0.25)
+    free = _net(callbacks=[Initializer("layers.0.weight", fn=zero)]).fit(X, y)
+    assert not torch.all(free.module_.layers[0].weight == 0.25)
+
+
+# ---------------------------------------------------------- subclass hooks
+
+
+class DoubledLoss(BalancedNetClassifier):
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        self.loss_calls_ = getattr(self, "loss_calls_", 0) + 1
+        return 2.0 * super().get_loss(y_pred, y_true, X=X, training=training)
+
+
+def test_a_subclass_overriding_get_loss_changes_training(data):
+    X, y = data
+    params = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=64, lr=1e-2, random_state=0)
+    params.update(loss="ce", train_split=None, optimizer=torch.optim.SGD)
+    plain = BalancedNetClassifier(**params).fit(X, y)
+    doubled = DoubledLoss(**params).fit(X, y)
+    assert doubled.loss_calls_ == 3 * 7
+    assert not np.allclose(plain.predict_proba(X), doubled.predict_proba(X))
+
+
+@pytest.mark.parametrize("hook", ["train_step_single", "infer", "get_iterator", "evaluation_step"])
+def test_every_hook_is_called(data, hook):
+    X, y = data
+    calls = []
+
+    def spy(self, *args, **kwargs):
+        calls.append(hook)
+        return getattr(BalancedNetClassifier, hook)(self, *args, **kwargs)
+
+    subclass = type("Spy", (BalancedNetClassifier,), {hook: spy})
+    net = subclass(hidden_layer_sizes=(8,), max_epochs=2, train_split=0.25, random_state=0)
+    net.fit(X, y).predict(X)
+    assert calls
+
+
+@pytest.mark.parametrize("loss", available_losses())
+def test_softmax_of_forward_is_predict_proba(data, loss):
+    X, y = data
+    net = _net(loss=loss, logit_adjustment=0.5 if loss == "ce" else None).fit(X, y)
+    forward = torch.softmax(net.forward(X).double(), dim=1).numpy()
+    np.testing.assert_allclose(forward, net.predict_proba(X), atol=1e-5)
+
+
+def test_an_ensemble_module_trains_each_member_and_averages(data):
+    X, y = data
+    net = _net(module__n_members=4).fit(X, y)
+    assert net.module_(torch.zeros(3, 5, dtype=torch.float64)).shape == (3, 4, 2)
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(
+        torch.softmax(net.forward(X).double(), dim=1).numpy(), proba, atol=1e-6
+    )
+
+
+# ---------------------------------------------------------- warm starts
+
+
+def test_three_plus_three_warm_epochs_equal_six(data):
+    X, y = data
+    six = _net(max_epochs=6, loss="ce", dropout=0.2).fit(X, y)
+    warm = _net(max_epochs=3, loss="ce", dropout=0.2, warm_start=True)
+    warm.fit(X, y).fit(X, y)
+    assert len(warm.history) == 6
+    assert np.array_equal(six.predict_proba(X), warm.predict_proba(X))
+
+
+class StopAfter(Callback):
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epochs:
+            raise KeyboardInterrupt
+
+
+class Schedule(Callback):
+    """What the epoch-aware strategies were at each epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen = getattr(self, "seen", [])
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        loss = net.criterion_
+        drw = getattr(loss, "drw_active", None)
+        mix = dataset_train.sampler.class_probabilities(dataset_train.epoch)
+        self.seen.append((len(net.history), drw, tuple(np.round(mix, 6))))
+
+
+@pytest.mark.parametrize("params", [dict(loss="ldam"), dict(sampler="progressive")])
+def test_an_interrupted_fit_resumes_its_schedules(data, params):
+    X, y = data
+    full = Schedule()
+    _net(max_epochs=6, callbacks=[full], **params).fit(X, y)
+    resumed = Schedule()
+    net = _net(max_epochs=6, callbacks=[resumed, StopAfter(3)], **params).fit(X, y)
+    assert len(net.history) == 3
+    net.set_params(callbacks__StopAfter__epochs=99)
+    net.partial_fit(X, y)
+    # epochs 1-6 of the resumed run follow the uninterrupted schedule; then its end holds
+    assert resumed.seen[:6] == full.seen
+    assert resumed.seen[6:] == [(e, *full.seen[-1][1:]) for e in range(7, 10)]
+
+
+# ---------------------------------------------------------- skorch's parameters
+
+
+def test_torch_loss_modules_are_losses(data):
+    X, y = data
+    by_class = _net(loss=torch.nn.CrossEntropyLoss).fit(X, y)
+    by_alias = _net(loss="ce").fit(X, y)
+    np.testing.assert_allclose(by_class.predict_proba(X), by_alias.predict_proba(X), atol=1e-6)
+    smoothed = _net(loss=torch.nn.CrossEntropyLoss(label_smoothing=0.2)).fit(X, y)
+    assert type(smoothed.loss_).__name__ == "TorchLoss"
+    assert smoothed.class_weight_[1] > smoothed.class_weight_[0]  # auto: balanced
+
+
+def test_criterion_is_rejected_with_the_name_of_loss(data):
+    X, y = data
+    with pytest.raises(ValueError, match="loss="):
+        _net(criterion=torch.nn.NLLLoss).fit(X, y)
+
+
+def test_valid_split_and_predefined_split(data):
+    X, y = data
+    net = _net(train_split=ValidSplit(4, stratified=True)).fit(X, y)
+    assert "valid_loss" in net.history[-1] and "valid_balanced_accuracy" in net.history[-1]
+    assert net.history[-1, "batches", -1]["valid_batch_size"] == 100
+    held_out = Dataset(X[:50], y[:50])
+    net = _net(train_split=predefined_split(held_out)).fit(X, y)
+    assert net.history[-1, "batches", -1]["valid_batch_size"] == 50
+
+
+def test_iterator_train_parameters_take_skorchs_dataloader_path(data):
+    X, y = data
+    net = _net(iterator_train__drop_last=True).fit(X, y)
+    sizes = [b["train_batch_size"] for b in net.history[-1, "batches"] if "train_loss" in b]
+    assert sizes == [64] * 6  # the last 16 rows dropped, as torch's DataLoader does
+
+
+def test_a_module_ending_in_softmax_gets_a_warning(data):
+    X, y = data
+
+    class Probabilities(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(5, 2)
+
+        def forward(self, X):
+            return torch.softmax(self.linear(X), dim=1)
+
+    with pytest.warns(UserWarning, match="probabilities"):
+        _net(module=Probabilities).fit(X, y)
