@@ -193,6 +193,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Seeds the split, the initial weights, the sampling and the dropout;
         the same seed gives the same predictions on CPU. The global torch
         random state is left as it was.
+    classes : array-like or None, default=None
+        Every class label, when known up front (as skorch's ``classes``):
+        ``fit`` and ``partial_fit`` then accept ``y`` holding only some of
+        them, and ``initialize()`` before ``fit`` can size a custom module
+        for ``load_params``.
     **kwargs
         ``module__*``, ``optimizer__*``, ``callbacks__*``, ``loss__*``,
         ``sampler__*``, ``resampler__*`` and ``augment__*`` parameters.
@@ -325,6 +330,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "progress_bar": ["boolean"],
         "device": [str, torch.device],
         "random_state": ["random_state"],
+        "classes": [None, "array-like"],
     }
 
     def __init__(
@@ -357,6 +363,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         progress_bar=False,
         device="cpu",
         random_state=None,
+        classes=None,
         **kwargs,
     ):
         # skorch's __init__ is not called: it sets fitted state (history_,
@@ -388,6 +395,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.progress_bar = progress_bar
         self.device = device
         self.random_state = random_state
+        self.classes = classes
         vars(self).update(kwargs)
 
     # ------------------------------------------------------------------ params
@@ -559,10 +567,44 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     # -------------------------------------------------------- initialization
 
+    def initialize(self):
+        """skorch's ``initialize``; before ``fit`` it needs the sizes (for ``load_params``).
+
+        skorch's restore idiom, ``net.initialize()`` then
+        ``net.load_params(f_params=...)``, works for a ``module`` class whose
+        ``module__*`` parameters give its sizes, with ``classes`` given and
+        ``standardize=False`` (the default for a custom module). The default
+        MLP standardises with statistics learned in ``fit``, which
+        ``load_params`` cannot restore: initializing it unfitted raises a
+        ``ValueError`` that says to pickle the fitted classifier instead.
+        """
+        if "classes_inferred_" not in vars(self) and self.classes is not None:
+            self.classes_inferred_ = np.unique(np.asarray(self.classes))
+        if not self.__sklearn_is_fitted__() and "class_counts_" not in vars(self):
+            self._check_restorable()
+        return super().initialize()
+
+    def _check_restorable(self):
+        """Called by ``initialize()`` outside ``fit``: can the network be sized?"""
+        if self._uses_standardizer() or self.module is None:
+            raise ValueError(
+                "initialize() before fit cannot build this network: the default MLP "
+                "(and standardize=True) uses the feature count and the standardisation "
+                "learned in fit, which load_params does not restore. Restore a fitted "
+                "classifier with pickle, joblib or skops, or pass module=<your module class> "
+                "with its module__* sizes, classes=[...] and standardize=False."
+            )
+        if "classes_inferred_" not in vars(self):
+            raise ValueError(
+                "initialize() before fit needs the class labels: pass classes=[...] "
+                "(in the order of the module's outputs)."
+            )
+
     def initialize_module(self):
         """Build the network: the default MLP or the user's ``module``."""
         kwargs = self.get_params_for("module")
-        n_features, n_classes = self.n_features_in_, len(self.classes_)
+        n_features = getattr(self, "n_features_in_", None)
+        n_classes = len(self.classes_)
         if self.module is None:
             # module__* (skorch's spelling) wins over the top-level shortcuts
             options = dict(
@@ -577,7 +619,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         else:
             accepted = _accepted_kwargs(self.module)
             for name, value in (("n_features", n_features), ("n_classes", n_classes)):
-                if name in accepted and name not in kwargs:
+                if name in accepted and name not in kwargs and value is not None:
                     kwargs[name] = value
             module = self.module(**kwargs)
         self.module_ = module.to(dtype=self._torch_dtype)
@@ -613,16 +655,26 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def initialize_criterion(self):
         """Build the loss module from ``loss`` and the training class counts."""
         self.loss_ = self._strategy("loss", resolve_loss)
-        self.criterion_ = self.loss_.build(self.class_counts_)
+        # before fit (skorch's initialize-then-load_params): equal counts, so only
+        # the loss's prediction rule (e.g. LDAM's scale) matters
+        counts = getattr(self, "class_counts_", None)
+        if counts is None:
+            counts = np.ones(len(self.classes_))
+        self.criterion_ = self.loss_.build(counts)
         return self
 
     @property
     def _numpy_dtype(self):
-        return np.float64 if self.dtype_ == "float64" else np.float32
+        return np.float64 if self._fitted_dtype == "float64" else np.float32
+
+    @property
+    def _fitted_dtype(self):
+        # dtype_ is set in fit; an initialize() before fit takes float32 for "auto"
+        return vars(self).get("dtype_", "float32" if self.dtype == "auto" else self.dtype)
 
     @property
     def _torch_dtype(self):
-        return torch.float64 if self.dtype_ == "float64" else torch.float32
+        return torch.float64 if self._fitted_dtype == "float64" else torch.float32
 
     def _resolve_dtype(self, n_values):
         if self.dtype != "auto":
@@ -652,7 +704,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self
         """
         continue_training = bool(self.warm_start and self.__sklearn_is_fitted__())
-        return self._fit(X, y, sample_weight, classes=None, continue_training=continue_training)
+        return self._fit(
+            X, y, sample_weight, classes=self.classes, continue_training=continue_training
+        )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train ``max_epochs`` more epochs without re-initialising the network.
@@ -660,6 +714,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         The first call initialises it; ``classes`` may name every class up
         front when the first batch of data does not hold them all.
         """
+        classes = self.classes if classes is None else classes
         return self._fit(
             X, y, sample_weight, classes=classes, continue_training=self.__sklearn_is_fitted__()
         )

@@ -356,3 +356,33 @@ def test_a_module_ending_in_softmax_gets_a_warning(data):
 
     with pytest.warns(UserWarning, match="probabilities"):
         _net(module=Probabilities).fit(X, y)
+
+
+# ---------------------------------------------------------- restoring
+
+
+class Linear(torch.nn.Module):
+    def __init__(self, n_features=5, n_classes=2):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def test_initialize_then_load_params_restores_a_sized_module(data, tmp_path):
+    X, y = data
+    params = dict(module=Linear, module__n_features=5, classes=[0, 1], max_epochs=3)
+    fitted = _net(**params).fit(X, y)
+    fitted.save_params(f_params=str(tmp_path / "params.pt"))
+    restored = _net(**params)
+    restored.initialize()
+    restored.load_params(f_params=str(tmp_path / "params.pt"))
+    np.testing.assert_allclose(restored.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
+
+
+def test_initialize_the_default_mlp_before_fit_says_what_to_do():
+    with pytest.raises(ValueError, match="pickle"):
+        BalancedNetClassifier().initialize()
+    with pytest.raises(ValueError, match="classes="):
+        BalancedNetClassifier(module=Linear).initialize()
