@@ -1,36 +1,26 @@
 """Augmentation, resamplers and the sampler strategies through the classifier."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.under_sampling import RandomUnderSampler
-from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
+from tiny_models import imbalanced, tiny_net
 
-from skimbnet import BalancedNetClassifier, EpochResampler, GaussianNoise
+from skimbnet import EpochResampler, GaussianNoise
 from skimbnet.resampling import redraw_training_split, resample_training_split
 
 ALIASES = ["natural", "balanced", "sqrt", "progressive", "undersample"]
 
 
-def _data(n=400, weights=(0.85,), n_classes=2, seed=0):
-    X, y = make_classification(
-        n_samples=n,
-        n_features=6,
-        n_informative=4,
-        n_classes=n_classes,
-        weights=list(weights),
-        random_state=seed,
-    )
-    return X, y
-
-
-def _net(**params):
-    defaults = dict(hidden_layer_sizes=(16,), max_epochs=3, random_state=0, class_weight=None)
-    defaults.update(params)
-    return BalancedNetClassifier(**defaults)
+# this file's data: class_sep=1.0 (make_classification's own), not the shared 1.5
+_data = partial(imbalanced, class_sep=1.0)
+# this file's network: the classifier's loss and learning rate, no class weights
+_net = partial(tiny_net, loss="ldam", lr=1e-3, max_epochs=3, class_weight=None)
 
 
 class Recorder(Callback):
@@ -105,7 +95,7 @@ def test_gaussian_noise_class_choices():
 
 
 def test_augmentation_reaches_training_batches_never_validation():
-    X, y = _data(n=300, weights=(0.8,))
+    X, y = _data(n=300, weights=[0.8])
     recorder = Recorder()
     clf = _net(
         augment=GaussianNoise(std=0.5),
@@ -154,7 +144,7 @@ def test_smote_with_too_few_rows_says_which_k_neighbors_works():
 
 
 def test_smote_error_through_the_classifier():
-    X, y = _data(n=200, weights=(0.96,))
+    X, y = _data(n=200, weights=[0.96])
     assert np.bincount(y).min() < 10
     with pytest.raises(ValueError, match=r"resampler__k_neighbors=\d"):
         _net(resampler=SMOTE(k_neighbors=9), train_split=None).fit(X, y)
@@ -202,7 +192,7 @@ def test_epoch_resampler_redraws_reproducibly():
 
 
 def test_smote_changes_training_split_only():
-    X, y = _data(n=400, weights=(0.85,))
+    X, y = _data(n=400, weights=[0.85])
     recorder = Recorder()
     clf = _net(
         resampler=SMOTE(),
@@ -235,7 +225,7 @@ def test_smote_changes_training_split_only():
 
 @pytest.mark.parametrize("alias", ALIASES)
 def test_every_alias_fits_through_the_classifier(alias):
-    X, y = _data(n=300, weights=(0.9,))
+    X, y = _data(n=300, weights=[0.9])
     clf = _net(sampler=alias).fit(X, y)
     proba = clf.predict_proba(X)
     assert proba.shape == (300, 2) and np.allclose(proba.sum(axis=1), 1)
@@ -245,7 +235,7 @@ def test_every_alias_fits_through_the_classifier(alias):
 
 
 def test_sampler_changes_what_the_network_sees():
-    X, y = _data(n=400, weights=(0.9,))
+    X, y = _data(n=400, weights=[0.9])
     sizes = {}
     for alias in ["natural", "undersample"]:
         recorder = Recorder()
@@ -261,7 +251,7 @@ def test_sampler_changes_what_the_network_sees():
 
 
 def test_sampler_parameters_through_set_params():
-    X, y = _data(n=200, weights=(0.8,))
+    X, y = _data(n=200, weights=[0.8])
     clf = _net(sampler="progressive", sampler__schedule="cosine", sampler__reverse=True)
     clf.fit(X, y)
     assert clf.get_params()["sampler__schedule"] == "cosine"
@@ -272,7 +262,7 @@ def test_sampler_parameters_through_set_params():
 
 
 def test_grid_search_over_samplers_and_smote():
-    X, y = _data(n=240, weights=(0.85,))
+    X, y = _data(n=240, weights=[0.85])
     grid = GridSearchCV(
         _net(max_epochs=2),
         [{"sampler": ALIASES}, {"resampler": [SMOTE(k_neighbors=3)]}],
@@ -289,7 +279,7 @@ def test_grid_search_over_samplers_and_smote():
 
 
 def test_multiclass_long_tail_with_every_remedy():
-    X, y = _data(n=400, weights=(0.7, 0.2, 0.07), n_classes=4)
+    X, y = _data(n=400, weights=[0.7, 0.2, 0.07], n_classes=4)
     counts = np.bincount(y)
     for params, expected in [
         (dict(sampler="balanced", augment=GaussianNoise()), counts),
@@ -302,7 +292,7 @@ def test_multiclass_long_tail_with_every_remedy():
 
 
 def test_epoch_resampler_redraws_every_epoch_through_the_classifier():
-    X, y = _data(n=400, weights=(0.9,))
+    X, y = _data(n=400, weights=[0.9])
     recorder = Recorder()
     _net(
         resampler=EpochResampler(RandomUnderSampler()),

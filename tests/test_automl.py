@@ -13,28 +13,15 @@ import textwrap
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import make_classification
 from sklearn.model_selection import ParameterSampler
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
-from tiny_models import tiny_ensemble as _tiny_ensemble
-from tiny_models import tiny_net
+from tiny_models import imbalanced, tiny_ensemble, tiny_net
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier, search_space
 from skimbnet.losses import available_losses
 from skimbnet.sampling import available_samplers
-
-
-def tiny_ensemble(**params):
-    return _tiny_ensemble(n_estimators=2, **params)
-
-
-def imbalanced(n=300, seed=0):
-    return make_classification(
-        n_samples=n, n_features=6, n_informative=4, weights=[0.85], class_sep=1.5, random_state=seed
-    )
-
 
 # ------------------------------------------------------------ the space
 
@@ -83,7 +70,7 @@ def test_pipeline_keys_get_the_step_prefix():
 
 
 def test_ensemble_space_searches_members_and_size():
-    space = search_space(tiny_ensemble(), backend="sklearn")
+    space = search_space(tiny_ensemble(n_estimators=2), backend="sklearn")
     assert {"estimator__loss", "estimator__lr", "n_estimators"} <= set(space)
     # members train on balanced draws: no sampler or class weights by default
     assert "estimator__sampler" not in space and "estimator__class_weight" not in space
@@ -185,7 +172,7 @@ def test_optuna_search_over_an_ensemble_in_a_pipeline():
     OptunaSearchCV = optuna_search_cv()
 
     X, y = imbalanced()
-    pipe = make_pipeline(StandardScaler(), tiny_ensemble())
+    pipe = make_pipeline(StandardScaler(), tiny_ensemble(n_estimators=2))
     space = search_space(
         pipe, losses=["ce", "focal"], hidden_layer_sizes=[(8,)], n_estimators=(2, 3)
     )
@@ -255,7 +242,7 @@ def test_flaml_learner_for_an_ensemble():
     flaml_automl()
     from skimbnet.search import flaml_learner
 
-    learner = flaml_learner(tiny_ensemble(), losses=["ce"], n_estimators=(2, 4))
+    learner = flaml_learner(tiny_ensemble(n_estimators=2), losses=["ce"], n_estimators=(2, 4))
     space = learner.search_space(data_size=(300, 6), task="binary")
     assert {"estimator__loss", "estimator__hidden_width", "n_estimators"} <= set(space)
     assert space["n_estimators"]["low_cost_init_value"] == 2

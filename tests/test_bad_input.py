@@ -13,17 +13,14 @@ import pytest
 import scipy.sparse as sp
 import torch
 from imblearn.over_sampling import SMOTE
-from tiny_models import tiny_ensemble, tiny_net
+from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
 
 N, D = 60, 4
 
 
 def make_data():
     """60 rows, 4 features, classes 0 (45 rows) and 1 (15 rows)."""
-    rng = np.random.default_rng(0)
-    y = np.where(np.arange(N) % 4 == 0, 1, 0)
-    X = rng.normal(size=(N, D)) + y[:, None]
-    return X, y
+    return shifted_rare_rows(N, D, every=4)
 
 
 @pytest.fixture(scope="module")

@@ -13,24 +13,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
+from tiny_models import TinyModule, early_stopped_net
+from tiny_models import imbalanced as make_imbalanced
 
 from skimbnet import BalancedNetClassifier
 
 
 @pytest.fixture(scope="module")
 def imbalanced():
-    X, y = make_classification(
-        n_samples=1200, n_features=8, weights=[0.9], class_sep=1.0, random_state=0
-    )
-    return X, y
+    return make_imbalanced(1200, n_features=8, n_informative=2, weights=[0.9], class_sep=1.0)
 
 
-def fast(**params):
-    # the early-stopped recipe (cross-entropy, a validation split when classes allow it),
-    # which most tests here exercise; tests of the defaults build their own
-    defaults = dict(loss="ce", train_split="auto", max_epochs=15, random_state=0)
-    defaults.update(params)
-    return BalancedNetClassifier(**defaults)
+# most tests here exercise the early-stopped recipe; tests of the defaults build their own
+fast = early_stopped_net
 
 
 def test_is_a_skorch_classifier():
@@ -267,21 +262,9 @@ def test_same_seed_same_predictions_and_global_rng_untouched(imbalanced):
     assert not np.allclose(a, c)
 
 
-class TinyNet(torch.nn.Module):
-    def __init__(self, n_features, n_classes, width=8):
-        super().__init__()
-        self.width = width
-        self.net = torch.nn.Sequential(
-            torch.nn.Linear(n_features, width), torch.nn.ReLU(), torch.nn.Linear(width, n_classes)
-        )
-
-    def forward(self, X):
-        return self.net(X)
-
-
 def test_user_module_class_with_module_params(imbalanced):
     X, y = imbalanced
-    clf = fast(module=TinyNet, module__width=5).fit(X, y)
+    clf = fast(module=TinyModule, module__width=5).fit(X, y)
     assert clf.module_.width == 5
     assert clf.get_params()["module__width"] == 5
     assert clf.feature_mean_ is None  # "auto" standardises the default MLP only
@@ -289,7 +272,7 @@ def test_user_module_class_with_module_params(imbalanced):
 
 def test_user_module_instance_is_copied(imbalanced):
     X, y = imbalanced
-    instance = TinyNet(X.shape[1], 2)
+    instance = TinyModule(X.shape[1], 2)
     before = {k: v.clone() for k, v in instance.state_dict().items()}
     clf = fast(module=instance).fit(X, y)
     assert clf.module_ is not instance
@@ -300,7 +283,7 @@ def test_user_module_instance_is_copied(imbalanced):
 def test_module_with_wrong_output_size_is_rejected(imbalanced):
     X, y = imbalanced
     with pytest.raises(ValueError, match="one logit per class"):
-        fast(module=TinyNet, module__n_classes=5).fit(X, y)
+        fast(module=TinyModule, module__n_classes=5).fit(X, y)
 
 
 def test_default_mlp_parameters(imbalanced):

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from tiny_models import shifted_rare_rows
 
 from skimbnet import cli, compare, datasets
 
@@ -110,9 +111,7 @@ def test_every_strategy_runs_and_the_winner_code_builds(tmp_path, table_csv):
 def test_a_comparison_leaves_the_callers_torch_threads_alone():
     import torch
 
-    rng = np.random.default_rng(0)
-    y = (np.arange(80) % 5 == 0).astype(int)
-    X = rng.normal(size=(80, 3)) + y[:, None]
+    X, y = shifted_rare_rows(80, 3, every=5)
     torch.set_num_threads(3)  # the conftest fixture restores the count of before the test
     board = compare.run_comparison(
         X, y, cv=2, only=["plain"], max_epochs=2, n_jobs=1, progress=False

@@ -16,7 +16,7 @@ import pytest
 import torch
 from imblearn.over_sampling import RandomOverSampler
 from skorch.callbacks import Callback, Checkpoint
-from tiny_models import tiny_ensemble, tiny_net
+from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
 
 # the data and models of the cross-process checks: run here and in a fresh interpreter
 SETUP = """
@@ -69,10 +69,7 @@ def _run_python(code, tmp_path):
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    y = (np.arange(200) % 8 == 0).astype(int)
-    X = rng.normal(size=(200, 4)) + y[:, None]
-    return X, y
+    return shifted_rare_rows(200, 4, every=8)
 
 
 # ------------------------------------------------------------- inputs left alone

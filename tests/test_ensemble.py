@@ -2,6 +2,7 @@
 
 import os
 import warnings
+from functools import partial
 
 import joblib
 import numpy as np
@@ -16,30 +17,25 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from tiny_models import imbalanced, tiny_ensemble, tiny_net
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 from skimbnet.ensemble import default_estimator
 from skimbnet.losses import available_losses
 
-
-def _tiny_net(**params):
-    # float64: the checks compare predictions on subsets and reordered rows exactly
-    defaults = dict(
-        hidden_layer_sizes=(16,),
-        max_epochs=40,
-        lr=1e-2,
-        class_weight=None,
-        train_split=None,
-        dtype="float64",
-    )
-    defaults.update(params)
-    return BalancedNetClassifier(**defaults)
-
-
-def _tiny_ensemble(**params):
-    defaults = dict(estimator=_tiny_net(), n_estimators=3, random_state=0)
-    defaults.update(params)
-    return BootstrapEnsembleClassifier(**defaults)
+# most tests' members: the default loss, 40 epochs, float64 (their outputs are compared exactly)
+_member = partial(
+    tiny_net, loss="ldam", max_epochs=40, class_weight=None, dtype="float64", random_state=None
+)
+#: the three-class problem of most tests (string labels, 80/15/5%)
+THREE_CLASSES = dict(
+    n_classes=3,
+    n_features=20,
+    weights=[0.8, 0.15],
+    class_sep=1.0,
+    flip_y=0,
+    labels=("maj", "mid", "rare"),
+)
 
 
 # both estimator-check suites, at the defaults (ten default members), with no expected failures
@@ -81,18 +77,6 @@ class _Recorder(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def _imbalanced(n=600, weights=(0.8, 0.15), labels=("maj", "mid", "rare"), seed=0):
-    X, y = make_classification(
-        n_samples=n,
-        n_classes=3,
-        n_informative=4,
-        weights=list(weights),
-        flip_y=0,
-        random_state=seed,
-    )
-    return X, np.asarray(labels, dtype=object)[y]
-
-
 def _rows_of_each_class(y, rows, classes):
     return np.array([np.sum(y[rows] == c) for c in classes])
 
@@ -101,7 +85,7 @@ def _rows_of_each_class(y, rows, classes):
 
 
 def test_every_draw_holds_m_rows_of_each_class():
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     classes, counts = np.unique(y, return_counts=True)
     m = counts.min()
     assert m < counts.max() // 4  # the data really is imbalanced
@@ -129,7 +113,7 @@ def test_every_draw_holds_m_rows_of_each_class():
 
 
 def test_samples_per_class_int_dict_and_replacement():
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     counts = dict(zip(*np.unique(y, return_counts=True)))
 
     ens = BootstrapEnsembleClassifier(_Recorder(), n_estimators=3, samples_per_class=20)
@@ -155,7 +139,7 @@ def test_samples_per_class_int_dict_and_replacement():
 def test_resampler_fills_small_classes_up():
     from imblearn.over_sampling import SMOTE
 
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     counts = dict(zip(*np.unique(y, return_counts=True)))
     ens = BootstrapEnsembleClassifier(
         _Recorder(), n_estimators=3, samples_per_class=100, resampler=SMOTE(), random_state=0
@@ -176,7 +160,7 @@ def test_resampler_fills_small_classes_up():
 
 
 def test_soft_and_hard_voting():
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     soft = BootstrapEnsembleClassifier(_Recorder(), n_estimators=5, random_state=0).fit(X, y)
     hard = clone(soft).set_params(voting="hard").fit(X, y)
 
@@ -197,7 +181,7 @@ def test_soft_and_hard_voting():
 
 
 def test_hard_voting_takes_members_without_predict_proba():
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     with pytest.raises(ValueError, match="voting='soft'"):
         BootstrapEnsembleClassifier(LinearSVC(), n_estimators=2).fit(X, y)
     ens = BootstrapEnsembleClassifier(LinearSVC(), n_estimators=3, voting="hard", random_state=0)
@@ -215,7 +199,7 @@ def _state(net):
 
 def test_warm_start_adds_members_and_keeps_old_ones():
     X, y = make_classification(n_samples=300, weights=[0.85], random_state=0)
-    ens = _tiny_ensemble(n_estimators=2, warm_start=True, random_state=3).fit(X, y)
+    ens = tiny_ensemble(2, estimator=_member(), warm_start=True, random_state=3).fit(X, y)
     old_members = list(ens.estimators_)
     old_states = [_state(m) for m in old_members]
     old_samples = [rows.copy() for rows in ens.estimators_samples_]
@@ -231,7 +215,7 @@ def test_warm_start_adds_members_and_keeps_old_ones():
         np.testing.assert_array_equal(rows, new_rows)
 
     # growing 2 -> 4 gives the ensemble that 4 members fitted at once give
-    fresh = _tiny_ensemble(n_estimators=4, random_state=3).fit(X, y)
+    fresh = tiny_ensemble(4, estimator=_member(), random_state=3).fit(X, y)
     for a, b in zip(fresh.estimators_samples_, ens.estimators_samples_):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(fresh.predict_proba(X), ens.predict_proba(X))
@@ -248,9 +232,9 @@ def test_warm_start_adds_members_and_keeps_old_ones():
 
 def test_reproducible_and_members_differ():
     X, y = make_classification(n_samples=300, weights=[0.85], random_state=1)
-    a = _tiny_ensemble(n_estimators=3, random_state=7).fit(X, y)
-    b = _tiny_ensemble(n_estimators=3, random_state=7).fit(X, y)
-    c = _tiny_ensemble(n_estimators=3, random_state=8).fit(X, y)
+    a = tiny_ensemble(3, estimator=_member(), random_state=7).fit(X, y)
+    b = tiny_ensemble(3, estimator=_member(), random_state=7).fit(X, y)
+    c = tiny_ensemble(3, estimator=_member(), random_state=8).fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     for rows_a, rows_b in zip(a.estimators_samples_, b.estimators_samples_):
         np.testing.assert_array_equal(rows_a, rows_b)
@@ -281,13 +265,13 @@ def test_reproducible_and_members_differ():
     ],
 )
 def test_clear_errors(params, match):
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     with pytest.raises(ValueError, match=match):
         BootstrapEnsembleClassifier(**{"estimator": _Recorder(), **params}).fit(X, y)
 
 
 def test_one_class_and_warm_start_with_new_classes():
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     with pytest.raises(ValueError, match="only one class"):
         BootstrapEnsembleClassifier(_Recorder()).fit(X, np.zeros(len(X)))
     ens = BootstrapEnsembleClassifier(_Recorder(), n_estimators=1, warm_start=True).fit(X, y)
@@ -299,7 +283,7 @@ def test_one_class_and_warm_start_with_new_classes():
 
 
 def test_members_fit_with_limited_torch_threads():
-    X, y = _imbalanced(n=200)
+    X, y = imbalanced(200, **THREE_CLASSES)
     before = torch.get_num_threads()
     ens = BootstrapEnsembleClassifier(_Recorder(), n_estimators=2, random_state=0).fit(X, y)
     assert [m.torch_threads_ for m in ens.estimators_] == [1, 1]
@@ -317,14 +301,14 @@ def test_members_fit_with_limited_torch_threads():
 
 def test_parallel_fit_equals_sequential_fit():
     X, y = make_classification(n_samples=300, weights=[0.85], random_state=0)
-    sequential = _tiny_ensemble(n_estimators=2, random_state=5).fit(X, y)
-    parallel = _tiny_ensemble(n_estimators=2, random_state=5, n_jobs=2).fit(X, y)
+    sequential = tiny_ensemble(2, estimator=_member(), random_state=5).fit(X, y)
+    parallel = tiny_ensemble(2, estimator=_member(), random_state=5, n_jobs=2).fit(X, y)
     np.testing.assert_allclose(parallel.predict_proba(X), sequential.predict_proba(X))
 
 
 def test_dask_cluster_fits_members(tmp_path):
     distributed = pytest.importorskip("distributed")
-    X, y = _imbalanced(n=300)
+    X, y = imbalanced(300, **THREE_CLASSES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dask's own deprecation/resource warnings
         with (
@@ -361,7 +345,7 @@ def test_dask_cluster_fits_members(tmp_path):
 
 def test_pipeline_cross_validate_and_grid_search_over_member_loss():
     X, y = make_classification(n_samples=240, weights=[0.8], random_state=0)
-    ens = _tiny_ensemble(n_estimators=2, estimator=_tiny_net(max_epochs=15, dtype="float32"))
+    ens = tiny_ensemble(2, estimator=_member(max_epochs=15, dtype="float32"))
     pipe = make_pipeline(StandardScaler(), ens)
     scores = cross_validate(pipe, X, y, cv=StratifiedKFold(2), scoring="balanced_accuracy")
     assert scores["test_score"].shape == (2,)
@@ -378,9 +362,9 @@ def test_pipeline_cross_validate_and_grid_search_over_member_loss():
 
 def test_string_labels_and_dataframe():
     pd = pytest.importorskip("pandas")
-    X, y = _imbalanced(n=300)
+    X, y = imbalanced(300, **THREE_CLASSES)
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    ens = _tiny_ensemble(n_estimators=2).fit(frame, y)
+    ens = tiny_ensemble(2, estimator=_member()).fit(frame, y)
     np.testing.assert_array_equal(ens.feature_names_in_, frame.columns)
     assert ens.n_features_in_ == X.shape[1]
     assert set(ens.predict(frame)) <= {"maj", "mid", "rare"}
@@ -400,7 +384,7 @@ def test_default_member_is_a_small_unweighted_network():
 
 
 def test_other_classifiers_as_members():
-    X, y = _imbalanced()
+    X, y = imbalanced(600, **THREE_CLASSES)
     ens = BootstrapEnsembleClassifier(
         make_pipeline(StandardScaler(), LogisticRegression()), n_estimators=3, random_state=0
     ).fit(X, y)
@@ -413,7 +397,7 @@ def test_other_classifiers_as_members():
 
 
 def test_verbose_reports_progress(capsys):
-    X, y = _imbalanced(n=200)
+    X, y = imbalanced(200, **THREE_CLASSES)
     BootstrapEnsembleClassifier(_Recorder(), n_estimators=2, verbose=0).fit(X, y)
     quiet = capsys.readouterr()
     BootstrapEnsembleClassifier(_Recorder(), n_estimators=2, verbose=11).fit(X, y)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
@@ -43,7 +42,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
-from tiny_models import tiny_ensemble, tiny_net
+from tiny_models import TinyModule, imbalanced, tiny_ensemble, tiny_net
 from torch import nn
 
 from skimbnet import search_space
@@ -59,21 +58,6 @@ def make(request):
     return FACTORIES[request.param]
 
 
-def imbalanced(n=300, seed=0, labels=None):
-    """A binary problem with a 15% rare class (``labels``: names for 0 and 1)."""
-    X, y = make_classification(
-        n_samples=n,
-        n_features=6,
-        n_informative=4,
-        weights=[0.85],
-        class_sep=1.5,
-        random_state=seed,
-    )
-    if labels is not None:
-        y = np.asarray(labels, dtype=object)[y]
-    return X, y
-
-
 def split(X, y):
     return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
 
@@ -84,18 +68,6 @@ def members(estimator):
 
 def rare_proba(estimator, X, label=1):
     return estimator.predict_proba(X)[:, list(estimator.classes_).index(label)]
-
-
-class TinyModule(nn.Module):
-    """A custom module for ``module__*`` searches."""
-
-    def __init__(self, n_features, n_classes, width=8):
-        super().__init__()
-        self.hidden = nn.Linear(n_features, width)
-        self.out = nn.Linear(width, n_classes)
-
-    def forward(self, X):
-        return self.out(torch.relu(self.hidden(X)))
 
 
 # ------------------------------------------------------ pipelines, frames

@@ -1,6 +1,17 @@
-"""Networks and ensembles small enough to train in a fraction of a second."""
+"""The small models and data sets the tests share (``tests/`` is on pytest's pythonpath).
+
+Models train in a fraction of a second; data sets are a few hundred rows. A
+test that needs other settings passes them as keywords (they override the
+defaults here), or binds them once with ``functools.partial``.
+"""
+
+import numpy as np
+import torch
+from sklearn.datasets import make_classification
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
+
+# ----------------------------------------------------------------- models
 
 
 def tiny_net(**params):
@@ -23,3 +34,50 @@ def tiny_ensemble(n_estimators=3, **params):
     defaults = dict(estimator=member, n_estimators=n_estimators, random_state=0)
     defaults.update(params)
     return BootstrapEnsembleClassifier(**defaults)
+
+
+def early_stopped_net(**params):
+    """The early-stopped recipe (cross-entropy, a validation split when the classes
+    allow it) on a budget of 15 epochs, otherwise the classifier's defaults."""
+    defaults = dict(loss="ce", train_split="auto", max_epochs=15, random_state=0)
+    defaults.update(params)
+    return BalancedNetClassifier(**defaults)
+
+
+class TinyModule(torch.nn.Module):
+    """A custom module (``module=TinyModule``, ``module__width``): one hidden ReLU layer."""
+
+    def __init__(self, n_features, n_classes, width=8):
+        super().__init__()
+        self.width = width
+        self.hidden = torch.nn.Linear(n_features, width)
+        self.out = torch.nn.Linear(width, n_classes)
+
+    def forward(self, X):
+        return self.out(torch.relu(self.hidden(X)))
+
+
+# ------------------------------------------------------------------- data
+
+
+def imbalanced(n=300, seed=0, labels=None, **params):
+    """``make_classification`` with a 15% rare class: 6 features, 4 of them informative.
+
+    ``params`` override ``make_classification``'s arguments (``weights``,
+    ``n_classes``, ``class_sep``, ...); ``labels`` names the classes (an object
+    array of labels instead of the integers 0, 1, ...).
+    """
+    options = dict(n_features=6, n_informative=4, weights=[0.85], class_sep=1.5)
+    options.update(params)
+    X, y = make_classification(n_samples=n, random_state=seed, **options)
+    if labels is not None:
+        y = np.asarray(labels, dtype=object)[y]
+    return X, y
+
+
+def shifted_rare_rows(n, n_features, every, seed=0):
+    """Gaussian rows; every ``every``-th row (from row 0) is class 1, shifted by +1."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % every == 0).astype(int)
+    X = rng.normal(size=(n, n_features)) + y[:, None]
+    return X, y
