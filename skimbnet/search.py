@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 from ._flaml import flaml_class, flaml_learner
 from .classifier import BalancedNetClassifier
@@ -64,8 +63,7 @@ class Dimension:
 
     ``kind`` is ``"float"``, ``"int"`` or ``"categorical"``; ``low``/``high``
     bound the numeric kinds (both included), ``log`` searches them on a log
-    scale, ``choices`` lists a categorical one's values, and ``cheap`` is the
-    value that trains fastest (FLAML's ``low_cost_init_value``).
+    scale and ``choices`` lists a categorical one's values.
     """
 
     name: str
@@ -74,7 +72,6 @@ class Dimension:
     high: float | None = None
     log: bool = False
     choices: tuple = ()
-    cheap: Any = None
 
 
 def search_space(
@@ -266,49 +263,33 @@ def _dimensions(
 
     dims: list[Dimension] = []
 
-    def categorical(name, values, cheap=None):
+    def categorical(name, values):
         if values is None:
             return
         values = tuple(_as_choice(v) for v in values)
         if not values:
             raise ValueError(f"the choices for {name!r} are empty; pass None to leave it out.")
-        dims.append(Dimension(name, "categorical", choices=values, cheap=cheap))
+        dims.append(Dimension(name, "categorical", choices=values))
 
-    def numeric(name, bounds, kind, log, cheap=None):
+    def numeric(name, bounds, kind, log):
         if bounds is None:
             return
         low, high = _bounds(name, bounds, log)
         if kind == "int":
             low, high = int(low), int(high)
-        dims.append(Dimension(name, kind, low, high, log=log, cheap=cheap))
+        dims.append(Dimension(name, kind, low, high, log=log))
 
     categorical(f"{net_prefix}loss", losses)
     categorical(f"{net_prefix}sampler", samplers)
     categorical(f"{net_prefix}class_weight", class_weights)
-    categorical(
-        f"{net_prefix}hidden_layer_sizes",
-        sizes,
-        cheap=None if sizes is None else min((tuple(s) for s in sizes), key=_size_cost),
-    )
+    categorical(f"{net_prefix}hidden_layer_sizes", sizes)
     numeric(f"{net_prefix}lr", lr, "float", log=True)
     numeric(f"{net_prefix}optimizer__weight_decay", weight_decay, "float", log=True)
     numeric(f"{net_prefix}dropout", dropout, "float", log=False)
-    numeric(
-        f"{net_prefix}max_epochs",
-        max_epochs,
-        "int",
-        log=True,
-        cheap=None if max_epochs is None else int(max_epochs[0]),
-    )
+    numeric(f"{net_prefix}max_epochs", max_epochs, "int", log=True)
     if n_estimators is not None and not ensemble:
         raise ValueError("n_estimators is searched for ensembles only; pass n_estimators=None.")
-    numeric(
-        f"{prefix}n_estimators",
-        n_estimators,
-        "int",
-        log=True,
-        cheap=None if n_estimators is None else int(n_estimators[0]),
-    )
+    numeric(f"{prefix}n_estimators", n_estimators, "int", log=True)
     return dims
 
 
@@ -340,10 +321,6 @@ def _names(what, value, known):
 
 def _as_choice(value):
     return tuple(int(s) for s in value) if isinstance(value, list | tuple) else value
-
-
-def _size_cost(sizes):
-    return sum(sizes), len(sizes)
 
 
 def _bounds(name, bounds, log):
