@@ -14,6 +14,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
+from .data import python_scalar
+
 __all__ = [
     "EpochResampler",
     "check_resampler",
@@ -207,7 +209,7 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split="training 
     n = int(counts[j])
     if classes is not None:
         label = classes[j]
-        label = repr(label.item() if hasattr(label, "item") else label)
+        label = repr(python_scalar(label))
     else:
         label = f"index {j}"
     if n >= 2:
