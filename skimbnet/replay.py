@@ -626,6 +626,20 @@ class ActionBalancedReplay:
         ValueError
             For an empty buffer, a bad ``batch_size``, or a batch that
             ``max_repeat`` makes impossible.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skimbnet import ActionBalancedReplay
+        >>> buffer = ActionBalancedReplay(100, strategy={0: 0.5, 1: 0.3, 2: 0.2}, random_state=0)
+        >>> buffer.extend(np.zeros((100, 2)), np.repeat([0, 1, 2], [80, 15, 5]))
+        >>> batch = buffer.sample(10)
+        >>> np.bincount(batch["action"]).tolist()
+        [5, 3, 2]
+        >>> round(float(batch["weight"].mean()), 6)   # weights: mean 1 ...
+        1.0
+        >>> sorted(set(np.round(batch["weight"], 3).tolist()))   # ... 0.05/0.2, 0.15/0.3, 0.8/0.5
+        [0.25, 0.5, 1.6]
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}.")
@@ -733,6 +747,20 @@ class ActionBalancedReplay:
             ``"action"``; ``"step"``; ``"rng"``: the numpy generator's state;
             ``"version"``. The configuration (capacity, strategy, ...) is not
             part of it, as with ``torch.nn.Module.state_dict``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skimbnet import ActionBalancedReplay
+        >>> buffer = ActionBalancedReplay(3, random_state=0)
+        >>> buffer.extend(np.arange(5.0)[:, None], [0, 1, 0, 1, 1])  # keeps the last 3
+        >>> state = buffer.state_dict()
+        >>> state["fields"]["state"].ravel().tolist(), state["fields"]["action"].tolist()
+        ([2.0, 3.0, 4.0], [0, 1, 1])
+        >>> copy = ActionBalancedReplay(3)
+        >>> copy.load_state_dict(state)
+        >>> copy.sample(4)["state"].ravel().tolist() == buffer.sample(4)["state"].ravel().tolist()
+        True
         """
         fields = {}
         if self._storage is not None:
