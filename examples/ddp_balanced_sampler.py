@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 
 import numpy as np
 import torch
@@ -40,6 +41,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def say(line: str) -> None:
+    """Print one line in one write, so the two processes' lines do not interleave."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def data():
@@ -83,13 +90,13 @@ def train(rank: int, world_size: int, port: int) -> None:
                 optimizer.step()
                 rows += len(yb)
                 rare += int(yb.sum())
-            print(f"rank {rank} epoch {epoch}: {rows} rows, rare share {rare / rows:.2f}")
+            say(f"rank {rank} epoch {epoch}: {rows} rows, rare share {rare / rows:.2f}")
 
         if rank == 0:
             with torch.no_grad():
                 predicted = model(torch.from_numpy(X_test)).argmax(1).numpy()
             score = balanced_accuracy_score(y_test, predicted)
-            print(f"held-out balanced accuracy: {score:.3f}")
+            say(f"held-out balanced accuracy: {score:.3f}")
     finally:
         dist.destroy_process_group()
 

@@ -1,6 +1,7 @@
 """Samplers sharded across two real processes (gloo backend, loopback only)."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,12 +135,11 @@ def test_ddp_example_trains_on_two_processes():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    out = result.stdout
     for rank in range(WORLD_SIZE):
-        epochs = [line for line in lines if line.startswith(f"rank {rank} epoch")]
-        assert len(epochs) == 5, result.stdout
-        assert all("2100 rows" in line for line in epochs)
-        shares = [float(line.rsplit(" ", 1)[1]) for line in epochs]
-        assert all(0.45 <= s <= 0.55 for s in shares)  # balanced batches on every rank
-    score = float(next(line for line in lines if line.startswith("held-out")).split()[-1])
+        epochs = re.findall(rf"rank {rank} epoch \d+: (\d+) rows, rare share ([\d.]+)", out)
+        assert len(epochs) == 5, out
+        assert all(rows == "2100" for rows, _ in epochs), out
+        assert all(0.45 <= float(share) <= 0.55 for _, share in epochs), out  # balanced
+    score = float(re.search(r"held-out balanced accuracy: ([\d.]+)", out).group(1))
     assert score > 0.75
