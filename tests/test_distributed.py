@@ -47,6 +47,8 @@ def _worker(rank, world_size, port, out_dir):
     torch.set_num_threads(1)
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
+    if sys.platform.startswith("linux"):  # gloo's own connections on loopback too
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     dist.init_process_group("gloo", rank=rank, world_size=world_size)
     try:
         y = labels()
