@@ -76,8 +76,14 @@ class TrainingRows(Rows):
         self.epoch = 0
 
     def _build_sampler(self):
+        # one process's view: a classifier inside a torch.distributed group still sees
+        # its whole training split (sharding is for users' own DataLoaders)
         return self.sampler_strategy.build(
-            self.y.cpu().numpy(), max_epochs=self.max_epochs, random_state=self.seed
+            self.y.cpu().numpy(),
+            max_epochs=self.max_epochs,
+            random_state=self.seed,
+            num_replicas=1,
+            rank=0,
         )
 
     def start_epoch(self, epoch: int) -> None:

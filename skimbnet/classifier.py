@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
@@ -36,8 +36,10 @@ from .data import (
     CLASS_WEIGHT_MODES,
     check_class_weight_param,
     check_labels,
+    check_single_output,
     class_weight_vector,
     numeric_input,
+    python_scalar,
     weighted_class_counts,
     weighted_mean_and_std,
 )
@@ -62,6 +64,8 @@ COMPONENT_PREFIXES = (
 #: skorch's iterator classes may be replaced (the batched fast path is then off)
 ITERATORS = ("iterator_train", "iterator_valid")
 _STRATEGY_PREFIXES = ("loss", "sampler", "resampler", "augment")
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 #: dtype="auto" trains in float64 on CPU up to this many training values (rows x features)
 AUTO_FLOAT64_MAX_VALUES = 1_000_000
@@ -106,6 +110,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``"tanh"``, ``"logistic"``, ``"elu"``, ``"leaky_relu"``, ``"silu"``.
     dropout : float, default=0.0
         Dropout probability of the default MLP.
+    n_members : int, default=1
+        Members of the default MLP's ensemble in one network (TabM-mini,
+        Gorishniy et al., ICLR 2025; see :class:`~skimbnet.modules.MLP`): each
+        member scales the input by its own random-sign vector, shares the
+        hidden layers and has its own output layer; training minimises the
+        mean of the members' losses and prediction averages their
+        probabilities. 1 is a plain MLP.
     loss : str or LossStrategy, default="ldam"
         The loss: an alias (see :func:`skimbnet.losses.available_losses`) or a
         :class:`~skimbnet.losses.LossStrategy`; its hyper-parameters can be set
@@ -302,6 +313,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "loss": [str, LossStrategy, callable],
         "class_weight": [None, dict, StrOptions({"auto", *CLASS_WEIGHT_MODES})],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
@@ -311,7 +323,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "logit_adjustment": [None, Interval(Real, 0, None, closed="left")],
         "optimizer": [callable],
         "weight_decay": [None, Interval(Real, 0, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "train_split": [
@@ -340,6 +352,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         hidden_layer_sizes=(128, 64),
         activation="relu",
         dropout=0.0,
+        n_members=1,
         loss="ldam",
         class_weight="auto",
         class_weight_beta=0.999,
@@ -372,6 +385,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.n_members = n_members
         self.loss = loss
         self.class_weight = class_weight
         self.class_weight_beta = class_weight_beta
@@ -475,6 +489,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
             raise ValueError(
                 f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
             )
+        for name in ("max_epochs", "n_members", "batch_size", "patience"):
+            if isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be an int, not a bool.")
         check_class_weight_param(self.class_weight)
         check_resampler(self.resampler)
         check_augment(self.augment)
@@ -597,7 +614,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if "classes_inferred_" not in vars(self):
             raise ValueError(
                 "initialize() before fit needs the class labels: pass classes=[...] "
-                "(in the order of the module's outputs)."
+                "(classes_ holds them sorted; output j of the module is classes_[j])."
             )
 
     def initialize_module(self):
@@ -611,6 +628,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 hidden_layer_sizes=tuple(self.hidden_layer_sizes),
                 activation=self.activation,
                 dropout=self.dropout,
+                n_members=self.n_members,
             )
             module = MLP(n_features, n_classes, **{**options, **kwargs})
         elif isinstance(self.module, torch.nn.Module):
@@ -703,10 +721,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         -------
         self
         """
-        continue_training = bool(self.warm_start and self.__sklearn_is_fitted__())
-        return self._fit(
-            X, y, sample_weight, classes=self.classes, continue_training=continue_training
-        )
+        return self._fit(X, y, sample_weight, self.classes, self.warm_start, partial=False)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train ``max_epochs`` more epochs without re-initialising the network.
@@ -715,19 +730,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
         front when the first batch of data does not hold them all.
         """
         classes = self.classes if classes is None else classes
-        return self._fit(
-            X, y, sample_weight, classes=classes, continue_training=self.__sklearn_is_fitted__()
-        )
+        return self._fit(X, y, sample_weight, classes, True, partial=True)
 
-    def _fit(self, X, y, sample_weight, classes, continue_training):
+    def _fit(self, X, y, sample_weight, classes, keep_network, partial):
+        """``fit`` and ``partial_fit``: ``keep_network`` is ``warm_start`` or ``partial_fit``."""
+        # continue a training that ran (statistics, seed and epochs carry on); a network
+        # that was only initialize()d (and perhaps load_params()ed) keeps its weights
+        continue_training = bool(keep_network and "_seed_" in vars(self))
+        reinitialize = not (keep_network and self.initialized_)
         self._check_params()
         check_labels(y)
-        y_kind = type_of_target(y, input_name="y")
-        if y_kind.startswith("multilabel") or y_kind.endswith("multioutput"):
-            raise ValueError(
-                f"Multilabel and multioutput targets are not supported. y is {y_kind!r}; "
-                "BalancedNetClassifier needs one label per row (binary or multiclass)."
-            )
+        check_single_output(y, type(self).__name__)
         with numeric_input(type(self).__name__):
             X, y = validate_data(
                 self,
@@ -764,22 +777,23 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 redraw = (resampler, *split, self.classes_)
             del split
 
-        n_classes = len(self.classes_)
+        counts = weighted_class_counts(y_train, len(self.classes_), w_train)
+        self._check_training_classes(y_encoded, y_train, counts, continue_training)
+        if partial and continue_training:
+            counts = counts + self.class_counts_  # partial_fit: every call's rows count
+        self._set_class_statistics(counts)
         if not continue_training:
-            self.class_counts_ = weighted_class_counts(y_train, n_classes, w_train)
-            self.class_prior_ = self.class_counts_ / self.class_counts_.sum()
-            self.class_weight_ = class_weight_vector(
-                self._class_weight_mode(), self.classes_, self.class_counts_, self.class_weight_beta
-            )
             self._fit_standardizer(X_train, w_train)
-            self.dtype_ = self._resolve_dtype(X_train.size)
+            # an initialize()d network keeps the dtype it was built in
+            self.dtype_ = self._resolve_dtype(X_train.size) if reinitialize else self._fitted_dtype
+        self._check_float_range(X_train, "X")
 
         device = torch.device(self.device)
         with torch.random.fork_rng(devices=_cuda_devices(device)):
             torch.manual_seed(seed)
-            if not continue_training:
+            if reinitialize:
                 self.initialize()
-                self._check_module_output(X_train[:2])
+            X_sample = X_train[:2]
             sampler = self._strategy("sampler", resolve_sampler)
             train = TrainingRows(
                 *self._rows(X_train, y_train, w_train, device),
@@ -797,6 +811,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
                     train.X, train.y, self.class_counts_
                 )
             self.notify("on_train_begin", X=X, y=y)
+            # after on_train_begin, where callbacks such as InputShapeSetter size the module
+            self._check_module_output(X_sample)
             try:
                 self.fit_loop(PreparedData(train, valid))
             except KeyboardInterrupt:
@@ -828,6 +844,63 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 )
             self.classes_inferred_ = labels
         return np.searchsorted(self.classes_, y)
+
+    def _check_training_classes(self, y_encoded, y_train, counts, continue_training):
+        """Every class of ``y`` needs training rows of positive weight (no inf or NaN weights)."""
+        seen = np.bincount(y_encoded, minlength=len(counts)) > 0
+        if continue_training:
+            seen &= self.class_counts_ == 0  # a class with earlier rows may be absent now
+        lacking = np.flatnonzero(seen & (counts <= 0))
+        if not len(lacking):
+            return
+        label = python_scalar(self.classes_[lacking[0]])
+        if np.any(y_train == lacking[0]):
+            raise ValueError(
+                f"class {label!r} has zero total sample_weight in the training rows; every "
+                "class in y needs rows with a positive sample_weight (drop the class's rows, "
+                "or give them a weight > 0)."
+            )
+        raise ValueError(
+            f"train_split={self.train_split!r} leaves no training rows of class {label!r} "
+            "(all of them went to validation); use a smaller train_split, train_split=None, "
+            "or more rows of that class."
+        )
+
+    def _set_class_statistics(self, counts):
+        """``class_counts_``, ``class_prior_`` and ``class_weight_`` from the training counts.
+
+        A class named in ``classes`` that has no rows yet counts as the rarest
+        class seen, for the prior, the class weights and the loss (LDAM's
+        margins), so that nothing is infinite; it takes its real count once its
+        rows arrive (``partial_fit`` adds every call's rows to ``class_counts_``).
+        """
+        self.class_counts_ = counts
+        seen = counts[counts > 0]
+        effective = np.where(counts > 0, counts, seen.min() if len(seen) else 1.0)
+        self.class_prior_ = effective / effective.sum()
+        weights = class_weight_vector(
+            self._class_weight_mode(), self.classes_, effective, self.class_weight_beta
+        )
+        if not np.all(np.isfinite(weights)) or not np.any(weights > 0):
+            raise ValueError(
+                f"class_weight={self.class_weight!r} gives class weights {weights.tolist()}; "
+                "they must be finite and at least one must be positive."
+            )
+        self.class_weight_ = weights
+        if self.initialized_ and hasattr(self, "criterion_"):
+            self.initialize_criterion()  # the loss follows the new counts (LDAM's margins)
+
+    def _check_float_range(self, X, param):
+        """Finite values beyond float32's range would turn the network's arithmetic into inf."""
+        if self._fitted_dtype != "float32" or not len(X):
+            return
+        largest = float(np.max(np.abs(X)))
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"{param} has a value of magnitude {largest:.3g}, beyond float32's range "
+                f"({FLOAT32_MAX:.3g}) in which the network computes: pass "
+                'dtype="float64", or scale the features (e.g. StandardScaler) first.'
+            )
 
     def _split(self, X, y_encoded, sample_weight, seed):
         """The training rows (indices or a slice) and the validation rows ``(X, y, w)`` or None."""
@@ -928,6 +1001,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _rows(self, X, y, w, device):
         """Training or validation rows as tensors; row weights only when they differ."""
         weights = self.class_weight_[y] * w
+        if self._fitted_dtype == "float32" and len(weights) and weights.max() > FLOAT32_MAX:
+            raise ValueError(
+                f"class_weight x sample_weight reaches {weights.max():.3g}, beyond float32's "
+                'range: use smaller weights (only their ratios matter) or dtype="float64".'
+            )
         uniform = np.all(weights == weights[0]) if len(weights) else True
         dtype = self._torch_dtype
         return (
@@ -1030,6 +1108,22 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if isinstance(dataset_train, TrainingRows):
             dataset_train.start_epoch(epoch)
 
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Stop with a clear error when the training loss diverged (inf or NaN).
+
+        The batch losses are already on the host (skorch records each), so
+        the check costs no device synchronisation; the history so far is kept.
+        """
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        losses = [b["train_loss"] for b in self.history[-1, "batches"] if "train_loss" in b]
+        if losses and not np.all(np.isfinite(losses)):
+            raise FloatingPointError(
+                f"training diverged in epoch {len(self.history)}: the training loss is "
+                f"{losses[int(np.argmin(np.isfinite(losses)))]}. Lower the learning rate "
+                f"(lr={self.lr!r}), scale the inputs (their magnitude decides the first "
+                'layer\'s outputs), or use dtype="float64"; net.history keeps the epochs so far.'
+            )
+
     def infer(self, x, **fit_params):
         """The module's logits of a batch: standardised rows in, training logits out.
 
@@ -1083,6 +1177,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if not isinstance(X, (Dataset, torch.Tensor)):
             with numeric_input(type(self).__name__):
                 X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+            self._check_float_range(X, "X")
         with torch.inference_mode():
             return self.forward(X)
 

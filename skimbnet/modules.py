@@ -72,6 +72,12 @@ class MLP(nn.Module):
             raise ValueError(
                 f"activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}."
             )
+        sizes = tuple(hidden_layer_sizes)
+        if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes={hidden_layer_sizes!r} must be a sequence of positive "
+                "ints, e.g. (128, 64)."
+            )
         layers: list[nn.Module] = []
         width = n_features
         for size in hidden_layer_sizes:
@@ -88,7 +94,9 @@ class MLP(nn.Module):
             signs = torch.randint(0, 2, (k, n_features)) * 2.0 - 1.0
             self.adapters = nn.Parameter(signs)
             bound = 1.0 / width**0.5
-            self.head_weight = nn.Parameter(torch.empty(k, width, n_classes).uniform_(-bound, bound))
+            # nn.Linear's default initialisation, one output layer per member
+            head = torch.empty(k, width, n_classes).uniform_(-bound, bound)
+            self.head_weight = nn.Parameter(head)
             self.head_bias = nn.Parameter(torch.empty(k, n_classes).uniform_(-bound, bound))
         self.layers = nn.Sequential(*layers)
 

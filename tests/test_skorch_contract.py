@@ -386,3 +386,28 @@ def test_initialize_the_default_mlp_before_fit_says_what_to_do():
         BalancedNetClassifier().initialize()
     with pytest.raises(ValueError, match="classes="):
         BalancedNetClassifier(module=Linear).initialize()
+
+
+def test_initialize_then_partial_fit_keeps_the_loaded_weights(data, tmp_path):
+    X, y = data
+    params = dict(module=Linear, classes=[0, 1], max_epochs=2, loss="ce")
+    fitted = _net(**params).fit(X, y)
+    fitted.save_params(f_params=str(tmp_path / "params.pt"))
+    restored = _net(**params)
+    restored.initialize()
+    restored.load_params(f_params=str(tmp_path / "params.pt"))
+    before = restored.module_.linear.weight.detach().clone()
+    restored.set_params(max_epochs=1).partial_fit(X, y)
+    after = restored.module_.linear.weight.detach()
+    # training went on from the loaded weights: a small step away, not a fresh start
+    assert 0 < float((after - before).abs().max()) < 0.5
+    assert len(restored.history) == 1
+
+
+def test_input_shape_setter_sizes_the_module_before_the_output_check(data):
+    from skorch.callbacks import InputShapeSetter
+
+    X, y = data
+    setter = InputShapeSetter(param_name="n_features")
+    net = _net(module=Linear, module__n_features=3, callbacks=[setter]).fit(X, y)
+    assert net.module_.linear.in_features == 5
