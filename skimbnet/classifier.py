@@ -1220,6 +1220,33 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
+    def to_onnx(self, path=None, opset=None):
+        """The ONNX graph of :meth:`predict_proba`, from raw float32 features.
+
+        One graph holds the standardisation, the network (float32), the loss's
+        prediction rescaling, the mean of ``k`` members' probabilities and the
+        ``logit_adjustment``: input ``"X"`` of shape ``(batch, n_features_in_)``,
+        output ``"probabilities"`` (columns in ``classes_`` order; ``classes_``
+        is in the model's metadata). Needs ``pip install "skimbnet[onnx]"``;
+        a custom ``module`` must be exportable by ``torch.export``. See
+        :func:`skimbnet.export.to_onnx`.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Also write the model to this file.
+        opset : int, default=None
+            The ONNX opset (``None``: the exporter's default).
+
+        Returns
+        -------
+        bytes
+            The serialised ONNX model (for ``onnxruntime.InferenceSession``).
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path=path, opset=opset)
+
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         if not self.__sklearn_is_fitted__():
             raise NotFittedError(

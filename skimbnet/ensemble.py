@@ -451,6 +451,30 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def to_onnx(self, path=None, opset=None):
+        """One ONNX graph of :meth:`predict_proba`: the members' mean probability.
+
+        For ``voting="soft"`` ensembles of :class:`~skimbnet.BalancedNetClassifier`
+        members; input ``"X"`` (float32, ``(batch, n_features_in_)``), output
+        ``"probabilities"`` (columns in ``classes_`` order). Needs
+        ``pip install "skimbnet[onnx]"``; see :func:`skimbnet.export.to_onnx`.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Also write the model to this file.
+        opset : int, default=None
+            The ONNX opset (``None``: the exporter's default).
+
+        Returns
+        -------
+        bytes
+            The serialised ONNX model.
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path=path, opset=opset)
+
 
 # ------------------------------------------------------------------ workers
 

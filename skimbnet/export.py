@@ -1,0 +1,224 @@
+"""ONNX export: one graph from raw features to the class probabilities of ``predict_proba``.
+
+:func:`to_onnx` (also :meth:`BalancedNetClassifier.to_onnx
+<skimbnet.BalancedNetClassifier.to_onnx>` and :meth:`BootstrapEnsembleClassifier.to_onnx
+<skimbnet.BootstrapEnsembleClassifier.to_onnx>`) wraps a float32 copy of the fitted
+network in a module that repeats what ``predict_proba`` does after input
+validation: the standardisation with the training statistics, the module, the
+loss's prediction rescaling (LDAM's ``scale``), the log-mean-probability of a
+module of ``k`` members (output ``(n, k, classes)``), the post-hoc
+``logit_adjustment`` and the softmax. An ensemble becomes one graph that averages
+its members' probabilities. The graph is exported with torch's ``torch.export``-based
+ONNX exporter (``torch.onnx.export(..., dynamo=True)``, which needs the ``onnx``
+and ``onnxscript`` packages: ``pip install "skimbnet[onnx]"``).
+
+The graph has one input, ``"X"``: float32 of shape ``(batch, n_features_in_)``
+(any batch size), and one output, ``"probabilities"``: float32 of shape
+``(batch, n_classes)``, columns in ``classes_`` order. The model's metadata
+(``metadata_props``) holds ``classes`` (``classes_`` as JSON) and, for a
+DataFrame-fitted model, ``feature_names`` (the columns the graph expects, in order).
+
+Not covered: a custom ``module`` must itself be exportable by
+``torch.export`` (no data-dependent Python control flow); a scikit-learn
+``Pipeline`` around the network is not converted (export the preprocessing with
+skl2onnx and join the graphs with ``onnx.compose.merge_models``); the
+ensemble's ``voting="hard"`` and members other than ``BalancedNetClassifier``
+are refused; validation of the input (finite values, the feature count, column
+names) is the caller's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import warnings
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+__all__ = ["to_onnx"]
+
+INPUT_NAME = "X"
+OUTPUT_NAME = "probabilities"
+
+
+class _NetworkProbabilities(nn.Module):
+    """``predict_proba`` of one fitted ``BalancedNetClassifier``, in float32."""
+
+    def __init__(self, net):
+        super().__init__()
+        module = copy.deepcopy(net.module_)
+        self.module = module.to(device="cpu", dtype=torch.float32).eval()
+        criterion = getattr(net, "criterion_", None)
+        self.rescale = None
+        if getattr(criterion, "prediction_logits", None) is not None:
+            rescale = copy.deepcopy(criterion)
+            if isinstance(rescale, nn.Module):
+                rescale = rescale.to(device="cpu", dtype=torch.float32).eval()
+            self.rescale = rescale
+        mean = getattr(net, "feature_mean_", None)
+        self.standardize = mean is not None
+        if self.standardize:
+            self.register_buffer("mean", _float32(net.feature_mean_))
+            self.register_buffer("scale", _float32(net.feature_scale_))
+        self.adjust = net.logit_adjustment is not None
+        if self.adjust:
+            offset = net.logit_adjustment * np.log(np.maximum(net.class_prior_, 1e-12))
+            self.register_buffer("offset", _float32(offset))
+
+    def forward(self, X):
+        if self.standardize:
+            X = (X - self.mean) / self.scale
+        logits = self.module(X)
+        if self.rescale is not None:
+            logits = self.rescale.prediction_logits(logits)
+        if logits.dim() == 3:
+            # k members: the log of their mean probability
+            k = logits.shape[1]
+            logits = torch.logsumexp(torch.log_softmax(logits, dim=2), dim=1) - float(np.log(k))
+        if self.adjust:
+            logits = logits - self.offset
+        return torch.softmax(logits, dim=1)
+
+
+class _EnsembleProbabilities(nn.Module):
+    """The soft vote of a ``BootstrapEnsembleClassifier``: the members' mean probability."""
+
+    def __init__(self, ensemble):
+        super().__init__()
+        self.members = nn.ModuleList(_NetworkProbabilities(m) for m in ensemble.estimators_)
+        # member probabilities -> ensemble columns (members may know fewer classes)
+        maps = []
+        for member in ensemble.estimators_:
+            columns = ensemble._member_columns(member)
+            one_hot = np.zeros((len(columns), len(ensemble.classes_)))
+            one_hot[np.arange(len(columns)), columns] = 1.0
+            maps.append(_float32(one_hot))
+        for i, m in enumerate(maps):
+            self.register_buffer(f"columns_{i}", m)
+        self.n_members = len(maps)
+
+    def forward(self, X):
+        total = None
+        for i, member in enumerate(self.members):
+            proba = member(X) @ getattr(self, f"columns_{i}")
+            total = proba if total is None else total + proba
+        return total / self.n_members
+
+
+def _float32(array):
+    return torch.as_tensor(np.asarray(array, dtype=np.float64)).to(torch.float32)
+
+
+def _check_network(net, what="the model"):
+    from .classifier import BalancedNetClassifier
+
+    if not isinstance(net, BalancedNetClassifier):
+        raise TypeError(
+            f"{what} is a {type(net).__name__}; ONNX export covers BalancedNetClassifier "
+            "and BootstrapEnsembleClassifier of BalancedNetClassifier members."
+        )
+    check_is_fitted(net)
+
+
+def _probability_module(model):
+    from .ensemble import BootstrapEnsembleClassifier
+
+    if isinstance(model, BootstrapEnsembleClassifier):
+        check_is_fitted(model)
+        if model.voting != "soft":
+            raise ValueError(
+                f"to_onnx exports voting='soft' ensembles; this one has voting={model.voting!r}."
+            )
+        for member in model.estimators_:
+            _check_network(member, "a member")
+        return _EnsembleProbabilities(model)
+    _check_network(model)
+    return _NetworkProbabilities(model)
+
+
+def to_onnx(model, path=None, opset=None) -> bytes:
+    """The ONNX graph of ``model.predict_proba``: raw float32 features in, probabilities out.
+
+    Parameters
+    ----------
+    model : BalancedNetClassifier or BootstrapEnsembleClassifier
+        Fitted. An ensemble must vote ``"soft"`` with ``BalancedNetClassifier``
+        members.
+    path : str or path-like, default=None
+        Also write the model to this file.
+    opset : int, default=None
+        The ONNX opset; ``None`` is the exporter's default (18 or later).
+
+    Returns
+    -------
+    bytes
+        The serialised ``onnx.ModelProto``: input ``"X"`` (float32,
+        ``(batch, n_features_in_)``), output ``"probabilities"`` (float32,
+        ``(batch, n_classes)``, columns in ``classes_`` order); metadata
+        ``classes`` (JSON) and, when fitted on a DataFrame, ``feature_names``.
+
+    Raises
+    ------
+    ImportError
+        Without the ``onnx`` and ``onnxscript`` packages (``pip install "skimbnet[onnx]"``).
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime  # doctest: +SKIP
+    >>> session = onnxruntime.InferenceSession(net.to_onnx())  # doctest: +SKIP
+    >>> session.run(None, {"X": X.astype(np.float32)})[0]  # doctest: +SKIP
+    """
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "to_onnx needs the onnx and onnxscript packages (torch's ONNX exporter): "
+            'pip install "skimbnet[onnx]".'
+        ) from exc
+    wrapper = _probability_module(model).eval()
+    n_features = int(model.n_features_in_)
+    example = torch.zeros(2, n_features, dtype=torch.float32)
+    # torch's exporter logs a warning per torchvision operator it cannot register
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            program = _export(wrapper, example, opset)
+    finally:
+        registration.setLevel(level)
+    proto = program.model_proto
+    metadata = {"classes": json.dumps(np.asarray(model.classes_).tolist(), default=str)}
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        metadata["feature_names"] = json.dumps([str(n) for n in names])
+    metadata["producer"] = f"skimbnet {type(model).__name__}"
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    data = proto.SerializeToString()
+    if path is not None:
+        with open(os.fspath(path), "wb") as handle:
+            handle.write(data)
+    return data
+
+
+def _export(wrapper, example, opset):
+    return torch.onnx.export(
+        wrapper,
+        (example,),
+        dynamo=True,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_shapes=({0: torch.export.Dim("batch")},),
+        opset_version=opset,
+        verbose=False,
+        external_data=False,
+    )

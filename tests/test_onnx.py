@@ -1,0 +1,106 @@
+"""ONNX export: onnxruntime's probabilities equal predict_proba (float32, 1e-5)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from tiny_models import TinyModule, imbalanced, tiny_ensemble, tiny_net
+
+from skimbnet import BootstrapEnsembleClassifier
+from skimbnet.losses import available_losses
+
+_MISSING = '{} is not installed (pip install "skimbnet[onnx]")'
+ort = pytest.importorskip("onnxruntime", reason=_MISSING.format("onnxruntime"))
+pytest.importorskip("onnxscript", reason=_MISSING.format("onnxscript"))
+onnx = pytest.importorskip("onnx", reason=_MISSING.format("onnx"))
+
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = imbalanced(240, n_classes=3, weights=[0.7, 0.2], n_clusters_per_class=1)
+    return X, y
+
+
+def _onnx_proba(model_bytes, X):
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    return session.run(None, {"X": np.asarray(X, dtype=np.float32)})[0]
+
+
+def _check(model, X):
+    expected = model.predict_proba(X)
+    got = _onnx_proba(model.to_onnx(), X)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert np.abs(got - expected).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("loss", sorted(available_losses()))
+def test_every_loss(data, loss):
+    X, y = data
+    _check(tiny_net(loss=loss).fit(X, y), X)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(logit_adjustment=1.0),
+        dict(module__n_members=4),
+        dict(loss="ldam", n_members=3, logit_adjustment=0.5, dtype="float32"),
+        dict(module=TinyModule, module__width=5),  # a custom module, no standardisation
+        dict(module=TinyModule, standardize=True),
+    ],
+    ids=["logit_adjustment", "n_members", "ldam-members-adjusted-float32", "custom", "custom-std"],
+)
+def test_settings(data, params):
+    X, y = data
+    _check(tiny_net(**params).fit(X, y), X)
+
+
+def test_default_model_any_batch_size(data, tmp_path):
+    X, y = data
+    net = tiny_net(loss="ldam", hidden_layer_sizes=(128, 64), max_epochs=2).fit(X, y)
+    path = tmp_path / "net.onnx"
+    model_bytes = net.to_onnx(path)
+    assert path.read_bytes() == model_bytes
+    for rows in (X[:1], X[:7], X):
+        assert np.abs(_onnx_proba(str(path), rows) - net.predict_proba(rows)).max() <= TOLERANCE
+
+
+def test_ensemble(data):
+    X, y = data
+    ensemble = tiny_ensemble(n_estimators=3).fit(X, y)
+    _check(ensemble, X)
+
+
+def test_metadata_and_opset(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    labels = np.array(["a", "b", "c"], dtype=object)[y]
+    net = tiny_net().fit(frame, labels)
+    proto = onnx.load_from_string(net.to_onnx(opset=18))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(meta["classes"]) == ["a", "b", "c"]
+    assert json.loads(meta["feature_names"]) == list(frame.columns)
+    assert {o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")} == {18}
+    assert [i.name for i in proto.graph.input] == ["X"]
+    assert [o.name for o in proto.graph.output] == ["probabilities"]
+    got = _onnx_proba(proto.SerializeToString(), X)
+    assert np.abs(got - net.predict_proba(frame)).max() <= TOLERANCE
+
+
+def test_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="voting='soft'"):
+        tiny_ensemble(n_estimators=2, voting="hard").fit(X, y).to_onnx()
+    other = BootstrapEnsembleClassifier(LogisticRegression(), n_estimators=2, random_state=0)
+    with pytest.raises(TypeError, match="LogisticRegression"):
+        other.fit(X, y).to_onnx()
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        tiny_net().to_onnx()
