@@ -35,3 +35,5 @@ class EpochProgressBar(Callback):
         bar = getattr(self, "bar_", None)
         if bar is not None:
             bar.close()
+        # a closed bar holds its output stream, which cannot be pickled
+        self.bar_ = None

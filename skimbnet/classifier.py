@@ -982,6 +982,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         self.feature_mean_, self.feature_scale_ = mean, scale
 
+    def __getstate__(self):
+        # the standardiser's tensors are a cache of feature_mean_/feature_scale_:
+        # rebuilt on first use, never saved (skops cannot store bare tensors)
+        state = super().__getstate__()
+        state.pop("_standardizer_tensors", None)
+        return state
+
     def _standardize(self, X_t):
         """``(X - mean) / scale`` of a batch on its way into the network (no copy of all X)."""
         if getattr(self, "feature_mean_", None) is None:

@@ -1,4 +1,7 @@
-"""ONNX export: one graph from raw features to the class probabilities of ``predict_proba``.
+"""Deploying fitted models: ONNX graphs of ``predict_proba``, and skops' trusted types.
+
+ONNX
+----
 
 :func:`to_onnx` (also :meth:`BalancedNetClassifier.to_onnx
 <skimbnet.BalancedNetClassifier.to_onnx>` and :meth:`BootstrapEnsembleClassifier.to_onnx
@@ -25,6 +28,23 @@ skl2onnx and join the graphs with ``onnx.compose.merge_models``); the
 ensemble's ``voting="hard"`` and members other than ``BalancedNetClassifier``
 are refused; validation of the input (finite values, the feature count, column
 names) is the caller's.
+
+skops
+-----
+``skops.io.load(file, trusted=SKOPS_TRUSTED_TYPES)`` loads a skops file of a
+:class:`~skimbnet.BalancedNetClassifier` or a
+:class:`~skimbnet.BootstrapEnsembleClassifier` of the default settings with any
+built-in loss (also with ``verbose=1`` or ``progress_bar=True``). Another
+optimizer, callback, sampler object or member adds its own types: list them
+with ``skops.io.get_untrusted_types(file=...)`` on a file you made and review them.
+
+**Trust**: skops checks the types of the estimator's attributes, but the
+network itself (``module_``, ``optimizer_``, ``criterion_``) travels inside
+skorch's state as one pickle, which skorch's ``__setstate__`` unpickles with
+``pickle`` when the file is loaded (the tensors with
+``torch.load(weights_only=True)``). A skops file of a skimbnet model is
+therefore no safer than a pickle: load only files from sources you trust, as
+with ``pickle``, ``joblib`` and MLflow's ``cloudpickle`` format.
 """
 
 from __future__ import annotations
@@ -40,7 +60,34 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-__all__ = ["to_onnx"]
+__all__ = ["SKOPS_TRUSTED_TYPES", "to_onnx"]
+
+#: the types a skops file of a fitted skimbnet model holds beyond skops' own
+#: trusted ones (default settings, any built-in loss, the default ensemble)
+SKOPS_TRUSTED_TYPES = [
+    "builtins.print",
+    "functools.partial",
+    "skimbnet.callbacks.EpochProgressBar",
+    "skimbnet.classifier.BalancedNetClassifier",
+    "skimbnet.classifier._ProbaScorer",
+    "skimbnet.classifier._ValidationEarlyStopping",
+    "skimbnet.ensemble.BootstrapEnsembleClassifier",
+    "skimbnet.losses.BalancedSoftmaxLoss",
+    "skimbnet.losses.CrossEntropy",
+    "skimbnet.losses.FocalLoss",
+    "skimbnet.losses.LDAMLoss",
+    "skimbnet.losses.LogitAdjustedLoss",
+    "skimbnet.losses.SoftF1Loss",
+    "skorch.callbacks.logging.EpochTimer",
+    "skorch.callbacks.logging.PrintLog",
+    "skorch.callbacks.scoring.EpochScoring",
+    "skorch.callbacks.scoring.PassthroughScoring",
+    "skorch.history.History",
+    "skorch.setter.optimizer_setter",
+    "skorch.utils._indexing_other",
+    "skorch.utils.to_numpy",
+    "torch.optim.adamw.AdamW",
+]
 
 INPUT_NAME = "X"
 OUTPUT_NAME = "probabilities"
