@@ -31,3 +31,9 @@ CANDIDATES.update(
         "ldam_k8": _net(module__n_members=8),
     }
 )
+CANDIDATES.update(
+    {
+        # class-balanced batches (random over-sampling by index) with cross-entropy, k = 8
+        "ce_balanced_k8": _net(loss="ce", sampler="balanced", module__n_members=8),
+    }
+)

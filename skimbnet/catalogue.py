@@ -20,18 +20,20 @@ from imblearn.over_sampling import SMOTE
 from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 from skimbnet.ensemble import default_estimator
 """
 
-#: the early-stopped recipe of the network strategies other than LDAM-DRW: the
-#: epoch is chosen on a stratified 15% validation split (balanced accuracy),
-#: training stops after ``patience`` epochs without improvement and the best
-#: epoch's weights are restored (``BalancedNetClassifier()`` itself trains a fixed
-#: 60 epochs on all the rows)
-EARLY_STOPPED = {"train_split": "auto", "max_epochs": 200, "weight_decay": 0.01}
+#: the early-stopped recipe of the network strategies other than the default: one
+#: network (no in-network ensemble), the epoch chosen on a stratified 15%
+#: validation split (balanced accuracy), training stopped after ``patience``
+#: epochs without improvement and the best epoch's weights restored
+#: (``BalancedNetClassifier()`` itself trains 8 members for a fixed 60 epochs on
+#: all the rows)
+EARLY_STOPPED = {"n_members": 1, "train_split": "auto", "max_epochs": 200, "weight_decay": 0.01}
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,8 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
     smote = _Raw(f"SMOTE(random_state={rs})")
     return [
         Strategy("plain", "plain network", _net(rs, me, loss="ce", class_weight=None, **es), net),
-        # BalancedNetClassifier()'s defaults: LDAM-DRW, a fixed budget of 60 epochs
-        Strategy("ldam", "LDAM-DRW (the default)", _net(rs, me), net),
+        # BalancedNetClassifier()'s defaults: LDAM-DRW, 8 members in one network, 60 epochs
+        Strategy("default", "BalancedNetClassifier() (the default)", _net(rs, me), net),
         Strategy(
             "class_weight",
             "class weights",
@@ -127,6 +129,19 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
             "LogisticRegression(class_weight='balanced', max_iter=2000))",
             (
                 "from sklearn.linear_model import LogisticRegression",
+                "from sklearn.pipeline import make_pipeline",
+                "from sklearn.preprocessing import StandardScaler",
+            ),
+        ),
+        Strategy(
+            "tuned_threshold",
+            "logistic regression, tuned threshold (reference)",
+            "TunedThresholdClassifierCV(make_pipeline(StandardScaler(), "
+            "LogisticRegression(class_weight='balanced', max_iter=2000)), "
+            "scoring='balanced_accuracy')",
+            (
+                "from sklearn.linear_model import LogisticRegression",
+                "from sklearn.model_selection import TunedThresholdClassifierCV",
                 "from sklearn.pipeline import make_pipeline",
                 "from sklearn.preprocessing import StandardScaler",
             ),

@@ -59,6 +59,7 @@ def default_estimator() -> BalancedNetClassifier:
     True
     """
     return BalancedNetClassifier(
+        n_members=1,  # the bootstrap draws already make the ensemble
         loss="ce",
         class_weight=None,
         max_epochs=60,

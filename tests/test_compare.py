@@ -175,7 +175,7 @@ def _bad_csv(tmp_path, **columns):
         ("blank_file", "cannot read"),
         ("one_row", "has 1 class; a classifier needs at least two"),
         ("no_features", "has no feature columns besides 'label'"),
-        ("unknown_strategy", "unknown strategy nope; choose from plain, ldam, class_weight,"),
+        ("unknown_strategy", "unknown strategy nope; choose from plain, default, class_weight,"),
         ("cv_1", "--cv must be at least 2"),
         ("max_epochs_0", "--max-epochs must be at least 1"),
         ("csv_and_dataset", "give a CSV or --dataset, not both"),
