@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch.dataset import Dataset
 
@@ -25,6 +26,8 @@ from .resampling import redraw_training_split
 
 #: rows per forward pass when predicting or validating (memory bound, not speed bound)
 PREDICT_CHUNK = 65536
+#: values per densified chunk of a sparse ``X`` (64 MiB in float32)
+SPARSE_CHUNK_VALUES = 1 << 24
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -38,17 +41,35 @@ class Rows(Dataset):
     A ``skorch.dataset.Dataset`` (its ``X``/``y`` attributes are what skorch's
     scoring callbacks read), batched by index instead of per row. ``y``
     holds class indices (positions in ``classes_``), as the loss sees them.
+
+    ``X`` may also be a scipy sparse CSR matrix in the network's dtype: it
+    stays sparse on the host, and each batch is densified on its way to the
+    ``device`` (only the batch's rows are ever dense).
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None, weight=None):
+    def __init__(self, X, y: torch.Tensor | None = None, weight=None, device=None):
         self.X, self.y, self.weight = X, y, weight
+        self.sparse = sp.issparse(X)
+        self.device = torch.device(device) if self.sparse else X.device
 
     def __len__(self) -> int:
-        return len(self.X)
+        return self.X.shape[0]
+
+    def rows_of(self, rows):
+        """``X[rows]`` as a tensor on the device (a sparse ``X`` densified)."""
+        if not self.sparse:
+            return self.X[rows]
+        if isinstance(rows, torch.Tensor):
+            rows = rows.cpu().numpy()
+        if isinstance(rows, (int, np.integer)):
+            dense = self.X[[int(rows)]].toarray()[0]
+        else:
+            dense = self.X[rows].toarray()
+        return torch.from_numpy(dense).to(self.device)
 
     def batch(self, rows):
         """The batch of ``rows`` (a slice or an index tensor) in skorch's ``(X, y)`` form."""
-        Xb = self.X[rows]
+        Xb = self.rows_of(rows)
         if self.weight is not None:
             Xb = {"X": Xb, "sample_weight": self.weight[rows]}
         return Xb, None if self.y is None else self.y[rows]
@@ -67,8 +88,10 @@ class TrainingRows(Rows):
     stream instead of replaying it.
     """
 
-    def __init__(self, X, y, weight, *, sampler_strategy, max_epochs, seed, to_rows, redraw=None):
-        super().__init__(X, y, weight)
+    def __init__(
+        self, X, y, weight, *, sampler_strategy, max_epochs, seed, to_rows, redraw=None, device=None
+    ):
+        super().__init__(X, y, weight, device=device)
         self.sampler_strategy, self.max_epochs, self.seed = sampler_strategy, max_epochs, seed
         # redraw = (resampler, X, y, sample_weight, classes) of the split before resampling
         self.to_rows, self.redraw = to_rows, redraw
@@ -98,7 +121,7 @@ class TrainingRows(Rows):
 
     def order(self) -> torch.Tensor:
         """The row indices of the current epoch, in the order they are shown."""
-        return torch.as_tensor(self.sampler.indices(), device=self.X.device)
+        return torch.as_tensor(self.sampler.indices(), device=self.device)
 
 
 @dataclass
@@ -150,6 +173,9 @@ class Chunks:
     """Consecutive chunks of rows, in order (validation and prediction)."""
 
     def __init__(self, rows: Rows, size: int = PREDICT_CHUNK):
+        if rows.sparse:
+            # a sparse X is densified a chunk at a time: bound the chunk's values
+            size = min(size, max(1, SPARSE_CHUNK_VALUES // max(1, rows.X.shape[1])))
         self.rows, self.size = rows, size
 
     def __len__(self) -> int:

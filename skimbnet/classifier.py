@@ -10,6 +10,7 @@ from numbers import Integral, Real
 from types import MappingProxyType
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -542,7 +543,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     @property
@@ -708,9 +709,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric features (numpy array or pandas DataFrame); never modified.
-            Dense only: a scipy sparse matrix raises a TypeError (call
-            ``.toarray()``), as do text or object columns (encode them first).
+            Numeric features (numpy array, pandas DataFrame or scipy sparse
+            matrix); never modified. A sparse ``X`` (CSR, CSC or any scipy
+            format, kept as CSR) stays sparse: each batch is densified on its
+            way into the network, and the standardisation statistics are
+            computed a chunk of rows at a time. Text or object columns raise
+            (encode them first).
         y : array-like of shape (n_samples,)
             Class labels of any type (ints, strings, categoricals).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -749,6 +753,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 reset=not continue_training,
                 dtype=(np.float64, np.float32),
                 ensure_min_samples=2,
+                accept_sparse="csr",
             )
         check_classification_targets(y)
         y_encoded = self._encode_targets(y, classes, continue_training)
@@ -785,7 +790,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if not continue_training:
             self._fit_standardizer(X_train, w_train)
             # an initialize()d network keeps the dtype it was built in
-            self.dtype_ = self._resolve_dtype(X_train.size) if reinitialize else self._fitted_dtype
+            n_values = X_train.shape[0] * X_train.shape[1]  # a sparse X's dense size
+            self.dtype_ = self._resolve_dtype(n_values) if reinitialize else self._fitted_dtype
         self._check_float_range(X_train, "X")
 
         device = torch.device(self.device)
@@ -802,11 +808,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 seed=seed,
                 to_rows=lambda X_, y_, w_: self._rows(X_, y_, w_, device),
                 redraw=redraw,
+                device=device,
             )
             del X_train
-            valid = None if valid_rows is None else Rows(*self._rows(*valid_rows, device))
+            valid = None
+            if valid_rows is not None:
+                valid = Rows(*self._rows(*valid_rows, device), device=device)
             self._augmenter_ = None
             if self.augment is not None:
+                if train.sparse:
+                    raise TypeError(
+                        "augment needs dense X: densify it first (X.toarray()) or drop augment."
+                    )
                 self._augmenter_ = self._strategy("augment", clone).build(
                     train.X, train.y, self.class_counts_
                 )
@@ -892,9 +905,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _check_float_range(self, X, param):
         """Finite values beyond float32's range would turn the network's arithmetic into inf."""
-        if self._fitted_dtype != "float32" or not len(X):
+        if self._fitted_dtype != "float32" or not X.shape[0]:
             return
-        largest = float(np.max(np.abs(X)))
+        values = X.data if sp.issparse(X) else X
+        largest = float(np.max(np.abs(values))) if values.size else 0.0
         if largest > FLOAT32_MAX:
             raise ValueError(
                 f"{param} has a value of magnitude {largest:.3g}, beyond float32's range "
@@ -1006,7 +1020,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return _from_numpy(np.ascontiguousarray(X, dtype=self._numpy_dtype)).to(device)
 
     def _rows(self, X, y, w, device):
-        """Training or validation rows as tensors; row weights only when they differ."""
+        """Training or validation rows as tensors; row weights only when they differ.
+
+        A sparse ``X`` stays a CSR matrix (in the network's dtype), densified per batch.
+        """
         weights = self.class_weight_[y] * w
         if self._fitted_dtype == "float32" and len(weights) and weights.max() > FLOAT32_MAX:
             raise ValueError(
@@ -1015,13 +1032,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
             )
         uniform = np.all(weights == weights[0]) if len(weights) else True
         dtype = self._torch_dtype
+        if sp.issparse(X):
+            X_rows = sp.csr_matrix(X, dtype=self._numpy_dtype)
+        else:
+            X_rows = self._as_tensor(X, device)
         return (
-            self._as_tensor(X, device),
+            X_rows,
             torch.as_tensor(y, dtype=torch.long, device=device),
             None if uniform else torch.as_tensor(weights, dtype=dtype, device=device),
         )
 
     def _check_module_output(self, X_sample):
+        X_sample = X_sample.toarray() if sp.issparse(X_sample) else X_sample
         X_t = self._as_tensor(X_sample, torch.device(self.device))
         self.module_.eval()
         with torch.no_grad():
@@ -1064,12 +1086,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
         """A :class:`~skimbnet._training.Rows` of ``X`` on the device (a Dataset as is)."""
         if isinstance(X, Dataset):
             return X
+        y_t = None if y is None else torch.as_tensor(y, device=self.device)
+        if sp.issparse(X):
+            # kept sparse: Rows densifies a batch at a time
+            return Rows(sp.csr_matrix(X, dtype=self._numpy_dtype), y_t, device=self.device)
         if not isinstance(X, torch.Tensor):
             X = np.asarray(X)
         X_t = (X if isinstance(X, torch.Tensor) else self._as_tensor(X, "cpu")).to(
             device=self.device, dtype=self._torch_dtype
         )
-        return Rows(X_t, None if y is None else torch.as_tensor(y, device=self.device))
+        return Rows(X_t, y_t)
 
     def get_iterator(self, dataset, training=False):
         """Batches of ``dataset``: the sampler's epoch when training, chunks otherwise.
@@ -1086,7 +1112,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if training and isinstance(dataset, TrainingRows):
                 generator = None
                 if self.augment is not None:
-                    generator = torch.Generator(device=dataset.X.device)
+                    generator = torch.Generator(device=dataset.device)
                 return EpochBatches(dataset, self.batch_size, self._augmenter_, generator)
             if isinstance(dataset, Rows):
                 return Chunks(dataset)
@@ -1183,7 +1209,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         check_is_fitted(self)
         if not isinstance(X, (Dataset, torch.Tensor)):
             with numeric_input(type(self).__name__):
-                X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+                X = validate_data(
+                    self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse="csr"
+                )
             self._check_float_range(X, "X")
         with torch.inference_mode():
             return self.forward(X)

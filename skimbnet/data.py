@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils.multiclass import type_of_target
 
@@ -97,22 +98,39 @@ def weighted_class_counts(y_encoded, n_classes: int, sample_weight=None) -> np.n
     return np.bincount(y_encoded, weights=sample_weight, minlength=n_classes).astype(float)
 
 
+class _DenseChunks:
+    """``X[rows]`` of a sparse matrix as a dense array (for chunked statistics)."""
+
+    def __init__(self, X):
+        self.X = X.tocsr()
+
+    def __getitem__(self, rows):
+        return self.X[rows].toarray()
+
+
 def weighted_mean_and_std(X, sample_weight=None, chunk_rows: int = 65536):
     """Per-feature (weighted) mean and population standard deviation, in float64.
 
-    ``X`` is a numpy array (the results are numpy arrays) or a torch tensor
-    (float64 tensors on its device); ``sample_weight=None`` weighs every row 1.
-    Works through ``X`` in chunks of rows, so a large float32 table never gets a
-    float64 copy of itself (two passes: the mean, then the squared deviations).
+    ``X`` is a numpy array or a scipy sparse matrix (the results are numpy
+    arrays) or a torch tensor (float64 tensors on its device);
+    ``sample_weight=None`` weighs every row 1. Works through ``X`` in chunks of
+    rows, so a large float32 table never gets a float64 copy of itself and a
+    sparse one is never dense as a whole (two passes: the mean, then the
+    squared deviations).
     """
     is_tensor = isinstance(X, torch.Tensor)
+    n_rows = X.shape[0]
+    if sp.issparse(X):
+        # densified a chunk at a time, of at most about 2**22 values
+        chunk_rows = max(1, min(chunk_rows, (1 << 22) // max(1, X.shape[1])))
+        X = _DenseChunks(X)
     if sample_weight is None:
-        total = max(len(X), 1)
+        total = max(n_rows, 1)
     else:
         total = float(np.sum(np.asarray(sample_weight)))
         if is_tensor:
             sample_weight = torch.as_tensor(sample_weight, dtype=torch.float64, device=X.device)
-    chunks = [slice(i, i + chunk_rows) for i in range(0, len(X), chunk_rows)]
+    chunks = [slice(i, i + chunk_rows) for i in range(0, n_rows, chunk_rows)]
 
     def column_sum(rows, c):
         if is_tensor:

@@ -312,8 +312,8 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training data (a DataFrame's column names are checked at predict).
             Sparse matrices and missing values are accepted when the member
-            accepts them; the default member takes dense numbers only (a
-            sparse matrix raises a TypeError: call ``.toarray()``).
+            accepts them; the default member takes scipy sparse matrices
+            (densified a batch at a time) but no missing values.
         y : array-like of shape (n_samples,)
             Class labels of any type.
 

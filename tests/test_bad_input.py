@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 from imblearn.over_sampling import SMOTE
 from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
@@ -161,12 +160,6 @@ BAD = [
         lambda k, X, y: make(k).fit(np.array([[{"a": 1}] * D] * N, dtype=object), y),
         TypeError,
         "X has values that are not numbers; .*argument must be a string or a real number",
-    ),
-    (
-        "sparse_X",
-        lambda k, X, y: make(k).fit(sp.csr_matrix(X), y),
-        TypeError,
-        r"Sparse data was passed for X, but dense data is required. Use '.toarray\(\)'",
     ),
     (
         "wrong_n_features_at_predict",
