@@ -30,7 +30,16 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import data_from_dataset, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from ._training import Chunks, EpochBatches, PreparedData, Rows, TrainingRows, epoch_seed
+from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
+from ._training import (
+    PREDICT_CHUNK,
+    Chunks,
+    EpochBatches,
+    PreparedData,
+    Rows,
+    TrainingRows,
+    epoch_seed,
+)
 from .augmentation import check_augment
 from .callbacks import EpochProgressBar
 from .data import (
@@ -111,7 +120,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``"tanh"``, ``"logistic"``, ``"elu"``, ``"leaky_relu"``, ``"silu"``.
     dropout : float, default=0.0
         Dropout probability of the default MLP.
-    n_members : int, default=1
+    n_members : int, default=8
         Members of the default MLP's ensemble in one network (TabM-mini,
         Gorishniy et al., ICLR 2025; see :class:`~skimbnet.modules.MLP`): each
         member scales the input by its own random-sign vector, shares the
@@ -201,6 +210,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Show a tqdm progress bar over the epochs.
     device : str, default="cpu"
         Torch device; the training tensors are moved to it once per fit.
+    torch_threads : "auto", int or None, default="auto"
+        Torch (and, in ``fit``, BLAS/OpenMP) threads for ``fit`` and the
+        predict methods on the CPU; the process's own setting is restored
+        afterwards. ``"auto"`` chooses by the work per batch: one thread per
+        8 million multiply-adds of a batch's forward pass
+        (``skimbnet._threads.AUTO_WORK_PER_THREAD``), at most the process's
+        torch setting and its cores, and more than one only when a short
+        timing probe shows them faster (on a machine whose cores are busy,
+        several threads can be 50 times slower than one). Small networks
+        (the default MLP on batches of up to about 256 rows) therefore run on
+        one thread. An int: that many (as the ensemble's ``torch_threads``);
+        ``None``: leave torch's setting alone.
     random_state : int, RandomState or None, default=None
         Seeds the split, the initial weights, the sampling and the dropout;
         the same seed gives the same predictions on CPU. The global torch
@@ -342,6 +363,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "verbose": ["verbose"],
         "progress_bar": ["boolean"],
         "device": [str, torch.device],
+        "torch_threads": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "classes": [None, "array-like"],
     }
@@ -353,7 +375,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         hidden_layer_sizes=(128, 64),
         activation="relu",
         dropout=0.0,
-        n_members=1,
+        n_members=8,
         loss="ldam",
         class_weight="auto",
         class_weight_beta=0.999,
@@ -376,6 +398,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         verbose=0,
         progress_bar=False,
         device="cpu",
+        torch_threads="auto",
         random_state=None,
         classes=None,
         **kwargs,
@@ -409,6 +432,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.verbose = verbose
         self.progress_bar = progress_bar
         self.device = device
+        self.torch_threads = torch_threads
         self.random_state = random_state
         self.classes = classes
         vars(self).update(kwargs)
@@ -494,6 +518,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be an int, not a bool.")
         check_class_weight_param(self.class_weight)
+        _check_device(self.device)
         check_resampler(self.resampler)
         check_augment(self.augment)
         resolve_validation_metric(self.scoring)
@@ -825,12 +850,14 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 )
             self.notify("on_train_begin", X=X, y=y)
             # after on_train_begin, where callbacks such as InputShapeSetter size the module
-            self._check_module_output(X_sample)
-            try:
-                self.fit_loop(PreparedData(train, valid))
-            except KeyboardInterrupt:
-                # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs done
-                pass
+            batch_rows = EpochBatches(train, self.batch_size)._size(len(train.sampler))
+            with limited_threads(self._thread_count(batch_rows, fresh=True)):
+                self._check_module_output(X_sample)
+                try:
+                    self.fit_loop(PreparedData(train, valid))
+                except KeyboardInterrupt:
+                    # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs
+                    pass
             self.notify("on_train_end", X=X, y=y)
         return self
 
@@ -1001,6 +1028,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         # rebuilt on first use, never saved (skops cannot store bare tensors)
         state = super().__getstate__()
         state.pop("_standardizer_tensors", None)
+        state.pop("_auto_threads", None)  # timings of this process and machine
         return state
 
     def _standardize(self, X_t):
@@ -1213,8 +1241,62 @@ class BalancedNetClassifier(NeuralNetClassifier):
                     self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse="csr"
                 )
             self._check_float_range(X, "X")
-        with torch.inference_mode():
+        rows = min(len(X) if isinstance(X, Dataset) else X.shape[0], PREDICT_CHUNK)
+        with limited_threads(self._thread_count(rows), blas=False), torch.inference_mode():
             return self.forward(X)
+
+    def _thread_count(self, batch_rows, fresh=False):
+        """Torch threads for batches of ``batch_rows`` rows (``torch_threads``); None: as is.
+
+        ``"auto"``'s timing probe runs in every ``fit`` (``fresh``) and once per
+        batch size for prediction; its choices are kept for this process only.
+        """
+        threads = getattr(self, "torch_threads", None)  # None in models pickled before it
+        if threads != "auto":
+            return threads
+        if torch.device(self.device).type != "cpu":
+            return None
+        want = wanted_threads(max(1, batch_rows) * work_per_row(self.module_))
+        if want > 1:
+            choices = {} if fresh else vars(self).get("_auto_threads", {})
+            key = (want, batch_rows)
+            if key not in choices:
+                choices[key] = faster_threads(self._probe(batch_rows, fresh), want)
+            self._auto_threads = choices
+            want = choices[key]
+        return None if want == torch.get_num_threads() else want
+
+    def _probe(self, batch_rows, training):
+        """A batch's work on random rows: forward and backward on a copy of the
+        network when ``training``, else a forward pass in evaluation mode.
+
+        Neither the network nor the random state is touched.
+        """
+        generator = torch.Generator().manual_seed(0)
+        X = torch.randn(
+            batch_rows, self.n_features_in_, generator=generator, dtype=self._torch_dtype
+        )
+        device = torch.device(self.device)
+        if training:
+            module = deepcopy(self.module_).train()
+
+            def run():
+                with torch.random.fork_rng(devices=_cuda_devices(device)):
+                    module(X).float().logsumexp(dim=-1).sum().backward()
+
+            return run
+        module = self.module_
+
+        def run():
+            was_training = module.training
+            module.eval()
+            try:
+                with torch.inference_mode():
+                    module(X)
+            finally:
+                module.train(was_training)
+
+        return run
 
     def decision_function(self, X):
         """Logits of each class (for two classes: the logit difference).
@@ -1288,6 +1370,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
             )
 
+    def __setstate__(self, state):
+        # skorch moves an unpickled net to the CPU when its device is absent (with a
+        # warning): right for a fitted model, but an unfitted copy (an ensemble member
+        # sent to a joblib worker) keeps its device, so that fit says it is not there
+        requested = state.get("device")
+        super().__setstate__(state)
+        if not vars(self).get("initialized_", False) and requested is not None:
+            self.device = requested
+
     def __repr__(self):
         return _sklearn_repr(self)
 
@@ -1340,6 +1431,41 @@ class _ValidationEarlyStopping(EarlyStopping):
     def on_epoch_end(self, net, **kwargs):
         if self.monitor in net.history[-1]:
             super().on_epoch_end(net, **kwargs)
+
+
+def _available_devices():
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _check_device(device):
+    """An unknown or absent device is an error naming ``device`` (never a silent CPU fit)."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device ({exc}); available here: "
+            f"{_available_devices()}."
+        ) from None
+    absent = (
+        (parsed.type == "cuda" and not torch.cuda.is_available())
+        or (
+            parsed.type == "cuda"
+            and parsed.index is not None
+            and parsed.index >= torch.cuda.device_count()
+        )
+        or (parsed.type == "mps" and not torch.backends.mps.is_available())
+        or parsed.type not in ("cpu", "cuda", "mps")
+    )
+    if absent:
+        raise ValueError(
+            f"device={device!r} is not available on this machine; available here: "
+            f"{_available_devices()}."
+        )
 
 
 def _cuda_devices(device):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -162,6 +165,14 @@ def _compare(args) -> int:
         return _error("--scheduler goes with --backend dask", "compare")
     if args.max_epochs is not None and args.max_epochs < 1:
         return _error("--max-epochs must be at least 1", "compare")
+    if args.n_jobs == 0:
+        return _error(
+            "--n-jobs must be a positive number of workers or negative (-1: all cores)", "compare"
+        )
+    for flag, path in (("--json", args.json), ("--plot", args.plot)):
+        problem = _unwritable(path)
+        if problem:
+            return _error(f"{flag} {path}: {problem}", "compare")
     prep, notes = None, []
     try:
         if args.csv:
@@ -209,7 +220,9 @@ def _compare(args) -> int:
         else:
             import joblib
 
-            with joblib.parallel_backend(args.backend):
+            # n_jobs in the backend too: nested Parallel calls (the bootstrap ensemble's
+            # members) then inherit it, and --n-jobs 1 starts no worker process
+            with joblib.parallel_backend(args.backend, n_jobs=args.n_jobs):
                 board = run_comparison(X, y, **kwargs)
     except CompareInputError as exc:
         return _error(str(exc), "compare")
@@ -233,6 +246,29 @@ def _compare(args) -> int:
     return 0
 
 
+def _unwritable(path):
+    """Why ``path`` cannot be written (checked before any fit), or None."""
+    if not path:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist"
+    if os.path.isdir(path):
+        return "is a folder, not a file"
+    if not os.access(folder, os.W_OK):
+        return f"the folder {folder} is not writable"
+    return None
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C in the command line: not a KeyboardInterrupt, which a network's fit keeps
+    as skorch's "stop training, keep the epochs done", so that the whole run stops."""
+
+
+def _raise_interrupted(signum, frame):
+    raise _Interrupted
+
+
 def _run_on_dask(address, run, X, y, kwargs):
     try:
         import joblib
@@ -252,7 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skimbnet`` console script and ``python -m skimbnet``."""
     args = build_parser().parse_args(argv)
     if args.command == "compare":
-        return _compare(args)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, _raise_interrupted) if in_main_thread else None
+        try:
+            return _compare(args)
+        except (_Interrupted, KeyboardInterrupt):
+            print("skimbnet compare: interrupted", file=sys.stderr)
+            return 130
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
     if not 0 < args.rare_share < 0.5:
         print("skimbnet: error: --rare-share must be in (0, 0.5)", file=sys.stderr)
         return 2

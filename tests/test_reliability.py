@@ -91,3 +91,26 @@ def test_partial_fit_accumulates_counts_and_a_declared_class_counts_as_the_rares
     assert net.class_prior_[2] == pytest.approx(29 / net.class_counts_.sum())
     assert np.isfinite(net.predict_proba(X)).all()
     assert set(net.predict(X)) <= {0, 1, 2}
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:7", "mps", "tpu", "gpu0"])
+def test_an_unavailable_device_is_named(data, device):
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available() and device == "cuda":
+        pytest.skip("CUDA is available here")
+    X, y = data
+    with pytest.raises(ValueError, match=r"device=.*available here: \['cpu'"):
+        tiny_net(device=device).fit(X, y)
+
+
+def test_ensemble_members_on_an_unavailable_device_fail_in_the_workers(data):
+    import torch
+    from tiny_models import tiny_ensemble
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X, y = data
+    member = tiny_net(device="cuda", class_weight=None)
+    with pytest.raises(ValueError, match="device='cuda' is not available"):
+        tiny_ensemble(estimator=member, n_estimators=2, n_jobs=2).fit(X, y)

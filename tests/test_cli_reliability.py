@@ -1,0 +1,88 @@
+"""`skimbnet compare` fails fast on bad output paths and worker counts, and stops on Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from skimbnet.cli import main
+
+QUICK = ["compare", "--dataset", "digits_8", "--strategies", "plain", "--no-progress"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--json", "/nonexistent_dir/x.json"], "--json /nonexistent_dir/x.json: the folder"),
+        (["--plot", "/nonexistent_dir/x.png"], "--plot /nonexistent_dir/x.png: the folder"),
+        (["--n-jobs", "0"], "--n-jobs must be a positive number"),
+    ],
+)
+def test_bad_output_paths_and_worker_counts_exit_2_before_any_fit(extra, message, capsys):
+    assert main([*QUICK, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Data:" not in capsys.readouterr().out  # nothing was loaded or fitted
+
+
+def test_one_job_starts_no_worker_process(monkeypatch, capsys):
+    from joblib.externals.loky import process_executor
+
+    started = []
+    original = process_executor.ProcessPoolExecutor.__init__
+
+    def spy(self, *args, **kwargs):
+        started.append(True)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(process_executor.ProcessPoolExecutor, "__init__", spy)
+    argv = [
+        "compare",
+        "--dataset",
+        "digits_8",
+        "--strategies",
+        "bootstrap_ensemble",
+        "--max-epochs",
+        "2",
+        "--cv",
+        "2",
+        "--n-jobs",
+        "1",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    assert not started
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_stops_the_whole_run_with_exit_130(tmp_path):
+    argv = [
+        sys.executable,
+        "-m",
+        "skimbnet",
+        "compare",
+        "--dataset",
+        "digits_8",
+        "--strategies",
+        "plain,class_weight",
+        "--n-jobs",
+        "1",
+        "--no-progress",
+        "--max-epochs",
+        "100000",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env
+    )
+    line = proc.stdout.readline()  # "Data: ..." is printed before the first fit
+    assert line.startswith("Data:")
+    time.sleep(3)  # inside a network's fit
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "skimbnet compare: interrupted"
+    assert "Winner" not in out
