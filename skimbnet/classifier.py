@@ -857,7 +857,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                     self.fit_loop(PreparedData(train, valid))
                 except KeyboardInterrupt:
                     # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs
-                    pass
+                    self._close_interrupted_epoch()
             self.notify("on_train_end", X=X, y=y)
         return self
 
@@ -884,6 +884,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 )
             self.classes_inferred_ = labels
         return np.searchsorted(self.classes_, y)
+
+    def _close_interrupted_epoch(self):
+        """An epoch cut short still gets its ``train_loss``: the mean over its batches so far."""
+        if not len(self.history) or "train_loss" in self.history[-1]:
+            return
+        batches = [b for b in self.history[-1, "batches"] if "train_loss" in b]
+        if batches:
+            losses = [b["train_loss"] for b in batches]
+            sizes = [b["train_batch_size"] for b in batches]
+            self.history.record("train_loss", float(np.average(losses, weights=sizes)))
+        self.history.record("interrupted", True)
 
     def _check_training_classes(self, y_encoded, y_train, counts, continue_training):
         """Every class of ``y`` needs training rows of positive weight (no inf or NaN weights)."""

@@ -114,3 +114,21 @@ def test_ensemble_members_on_an_unavailable_device_fail_in_the_workers(data):
     member = tiny_net(device="cuda", class_weight=None)
     with pytest.raises(ValueError, match="device='cuda' is not available"):
         tiny_ensemble(estimator=member, n_estimators=2, n_jobs=2).fit(X, y)
+
+
+def test_an_interrupt_inside_an_epoch_leaves_a_complete_history_row(data):
+    from skorch.callbacks import Callback
+
+    class InterruptAtBatch(Callback):
+        def on_batch_end(self, net, training=None, **kwargs):
+            if training and len(net.history) == 2 and len(net.history[-1, "batches"]) == 2:
+                raise KeyboardInterrupt
+
+    X, y = data
+    net = tiny_net(batch_size=32, max_epochs=5, callbacks=[InterruptAtBatch()]).fit(X, y)
+    assert len(net.history) == 2
+    last = net.history[-1]
+    assert last["interrupted"] is True
+    losses = [b["train_loss"] for b in last["batches"]]
+    assert last["train_loss"] == pytest.approx(np.mean(losses))
+    assert net.predict(X).shape == y.shape
