@@ -486,3 +486,12 @@ def test_weight_decay_is_not_given_to_an_optimizer_without_it(imbalanced):
     X, y = imbalanced
     clf = fast(max_epochs=1, optimizer=PlainSGD).fit(X, y)
     assert clf.optimizer_.param_groups[0]["weight_decay"] == 0
+
+
+def test_the_class_docstring_examples_run():
+    import doctest
+
+    import skimbnet.classifier
+
+    result = doctest.testmod(skimbnet.classifier, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0
