@@ -44,6 +44,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils.multiclass import type_of_target
 from torch.utils.data import Sampler
 
 from ._strategies import aliases, resolve
@@ -262,6 +263,7 @@ class EpochSampler(Sampler):
                 codes = lookup[y]
             classes = classes.astype(y.dtype)
         else:
+            _check_class_labels(y)
             classes, codes = np.unique(y, return_inverse=True)
             codes = codes.reshape(-1).astype(np.intp, copy=False)
         self._classes = classes
@@ -372,6 +374,21 @@ class EpochSampler(Sampler):
             f"rows_per_epoch={len(self)}, max_epochs={self.max_epochs}, epoch={self.epoch}"
             f"{shard})"
         )
+
+
+def _check_class_labels(y):
+    """Class labels, not measurements: NaN or continuous values would each become a class."""
+    if y.dtype.kind == "f":
+        if np.isnan(y).any():
+            raise ValueError(
+                "y has NaN labels; a sampler needs a class for every row (drop those rows "
+                "or give them a label)."
+            )
+        if type_of_target(y) == "continuous":
+            raise ValueError(
+                "y looks continuous (non-integer float values); a sampler balances classes: "
+                "pass class labels (e.g. integers or strings), not a regression target."
+            )
 
 
 class SamplerStrategy(BaseEstimator):

@@ -513,3 +513,17 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(sampling_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (np.array([0.0, 1.0, np.nan, 1.0]), "NaN labels"),
+        (np.array([0.1, 0.5, 0.7, 0.2]), "looks continuous"),
+    ],
+)
+def test_samplers_reject_nan_and_continuous_labels(y, message):
+    from skimbnet.sampling import ClassBalancedSampler
+
+    with pytest.raises(ValueError, match=message):
+        ClassBalancedSampler().build(y, random_state=0).indices()
