@@ -968,7 +968,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if self._fitted_dtype != "float32" or not X.shape[0]:
             return
         values = X.data if sp.issparse(X) else X
-        largest = float(np.max(np.abs(values))) if values.size else 0.0
+        if values.dtype == np.float32 or not values.size:
+            return  # finite float32 values fit float32 (validate_data rejected inf)
+        largest = max(float(values.max()), -float(values.min()))  # no |X| copy of all X
         if largest > FLOAT32_MAX:
             raise ValueError(
                 f"{param} has a value of magnitude {largest:.3g}, beyond float32's range "
