@@ -495,3 +495,21 @@ def test_the_class_docstring_examples_run():
 
     result = doctest.testmod(skimbnet.classifier, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 8 and result.failed == 0
+
+
+@pytest.mark.slow
+def test_the_foundation_96_4_task_with_the_defaults():
+    # the held-out 96/4 task the library was founded on: string labels, 50/50 split
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_classification(
+        n_samples=6000, n_features=20, n_informative=6, weights=[0.96], flip_y=0.01,
+        class_sep=0.8, random_state=11,
+    )
+    y = np.where(y == 1, "rare", "common")
+    X_a, X_b, y_a, y_b = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    pred = BalancedNetClassifier(random_state=0).fit(X_a, y_a).predict(X_b)
+    assert balanced_accuracy_score(y_b, pred) >= 0.80
+    assert np.mean(pred[y_b == "rare"] == "rare") >= 0.70
