@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results" / "speed.md"
+THREADS_SECTION = "## Torch threads (benchmarks/threads.py)"
 HIDDEN = (128, 128)
 BATCH, EPOCHS, LR = 256, 3, 1e-3
 #: timed ensemble fits in one process, after a warm-up fit
@@ -283,7 +284,10 @@ def main():
         )
         print(lines[-1], flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n")
+    # benchmarks/threads.py keeps its own section at the end of the file
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    kept = old[old.index(THREADS_SECTION) :] if THREADS_SECTION in old else ""
+    RESULTS.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
     print(f"\nwrote {RESULTS}")
 
 
