@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,6 +111,13 @@ def test_skops_load_in_fresh_process(skops_io, data, tmp_path):
         tmp_path,
     )
     assert out.strip() == "ok"
+
+
+def test_the_guide_lists_exactly_the_trusted_types():
+    guide = Path(__file__).parents[1] / "docs" / "guide" / "deploy.md"
+    text = guide.read_text()
+    block = text[text.index("trusted = [") : text.index("]", text.index("trusted = ["))]
+    assert re.findall(r'"([^"]+)"', block) == SKOPS_TRUSTED_TYPES
 
 
 def test_skops_refuses_an_unlisted_type(skops_io, data):
