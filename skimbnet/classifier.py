@@ -293,10 +293,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
     unpack. Scorers given to ``EpochScoring`` see ``y`` as class indices, so
     with labels other than ``0 .. K-1`` use a probability metric.
 
-    ``infer`` standardises the rows and returns the module's logits, the
-    ones the loss sees; ``forward``/``evaluation_step`` return the decision
-    logits (the loss's prediction rescaling and ``logit_adjustment``
-    applied), so ``softmax(net.forward(X))`` is ``predict_proba(X)``.
+    ``infer`` (and so ``evaluation_step``, ``forward_iter`` and the
+    ``y_pred`` that callbacks receive) standardises the rows and returns the
+    module's logits, the ones the loss sees; ``forward`` turns them into the
+    decision logits (the loss's prediction rescaling, the mean probability of
+    ``k`` members, ``logit_adjustment``), so ``softmax(net.forward(X))`` is
+    ``predict_proba(X)``, also when ``EpochScoring`` serves ``forward_iter``
+    from its cache of ``y_pred``.
 
     The epoch number counts all epochs this network trained, across
     ``warm_start`` fits and ``partial_fit`` calls: the sampler's draws, the
@@ -1225,8 +1228,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
         ``x`` may be skorch's ``{"X": rows, "sample_weight": w}`` form; the
         weights go to :meth:`get_loss`, not to the module. These are the logits
-        the loss sees; :meth:`evaluation_step` turns them into the decision
-        logits whose softmax is :meth:`predict_proba`.
+        the loss sees; :meth:`forward` turns them into the decision logits
+        whose softmax is :meth:`predict_proba`.
         """
         if isinstance(x, Mapping):
             x = x["X"]
@@ -1244,12 +1247,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
             weight = None if weight is None else weight.repeat_interleave(k)
         return self.criterion_(y_pred, y_true, weight)
 
-    def evaluation_step(self, batch, training=False):
-        """The decision logits of a batch: the loss's prediction rescaling and ``logit_adjustment``.
+    def forward(self, X, training=False, device="cpu"):
+        """The decision logits of ``X``: their softmax is :meth:`predict_proba`.
 
-        Their softmax is :meth:`predict_proba`: ``net.forward(X)`` returns them.
+        skorch's ``forward`` over :meth:`infer`'s logits (``forward_iter``), then
+        the loss's prediction rescaling (LDAM's scale), the log of the mean
+        probability of ``k`` members, and the post-hoc ``logit_adjustment``.
+        Applied here, after ``forward_iter``, so that the scores ``EpochScoring``
+        computes from its cache of ``y_pred`` (which replaces ``forward_iter``)
+        read the logits as prediction does.
         """
-        return self._decision_logits(super().evaluation_step(batch, training))
+        return self._decision_logits(super().forward(X, training=training, device=device))
 
     def _decision_logits(self, logits):
         # losses that rescale logits in training (LDAM) say how to read them

@@ -411,3 +411,33 @@ def test_input_shape_setter_sizes_the_module_before_the_output_check(data):
     setter = InputShapeSetter(param_name="n_features")
     net = _net(module=Linear, module__n_features=3, callbacks=[setter]).fit(X, y)
     assert net.module_.linear.in_features == 5
+
+
+@pytest.mark.parametrize("n_members", [1, 4])
+@pytest.mark.parametrize("on_train", [False, True])
+def test_cached_epoch_scoring_reads_the_logits_as_prediction_does(data, n_members, on_train):
+    # EpochScoring's cache replaces forward_iter with the y_pred of the batches; the
+    # score must still see the decision logits (LDAM's scale, the members' mean)
+    X, y = data
+    seen = []
+
+    def proba_sum(net, X_scored, y_scored):
+        proba = net.predict_proba(X_scored)
+        seen.append(proba)
+        return float(proba.sum())
+
+    scoring = EpochScoring(proba_sum, name="proba_sum", on_train=on_train, use_caching=True)
+    net = _net(
+        loss="ldam", n_members=n_members, logit_adjustment=1.0, train_split=0.25,
+        max_epochs=2, callbacks=[scoring],
+    ).fit(X, y)
+    assert seen[-1].ndim == 2 and np.allclose(seen[-1].sum(axis=1), 1.0)
+    if not on_train:
+        valid = net.history[-1, "batches", -1]["valid_batch_size"]
+        assert net.history[-1, "proba_sum"] == pytest.approx(valid)
+
+
+def test_the_default_with_an_early_stopping_split_trains(data):
+    X, y = data
+    net = BalancedNetClassifier(train_split="auto", max_epochs=3, random_state=0).fit(X, y)
+    assert "valid_balanced_accuracy" in net.history[-1]
