@@ -711,8 +711,9 @@ LEGACY_COMMANDS = (
     "x 17 models x 5 folds; the skimbnet rows re-run on 2026-11-25 after the fused-optimizer "
     'change with `--redo --models "BalancedNetClassifier()" "BootstrapEnsembleClassifier()" '
     '"skimbnet plain network" ... "skimbnet SMOTE"`); one CV seed (folds shuffled with seed 0), '
-    'model seed 0. "skimbnet class weights" is the default before 0.2 (same configuration, '
-    "renamed). Second fold shuffle: the same commands with `--cv-seed 1 --raw "
+    'model seed 0. "skimbnet class weights" is the early-stopped recipe (balanced class '
+    "weights, early stopping on a 15% split; the default of that time). Second fold shuffle: "
+    "the same commands with `--cv-seed 1 --raw "
     "benchmarks/results/quality_raw_cvseed1.json --no-report`. Metrics as then: balanced "
     "accuracy of the argmax of `predict_proba`, average precision."
 )
