@@ -288,12 +288,18 @@ def test_module_with_wrong_output_size_is_rejected(imbalanced):
 
 def test_default_mlp_parameters(imbalanced):
     X, y = imbalanced
-    clf = fast(max_epochs=1, hidden_layer_sizes=(7, 5), activation="tanh", dropout=0.1).fit(X, y)
+    params = dict(max_epochs=1, hidden_layer_sizes=(7, 5), activation="tanh", dropout=0.1)
+    clf = fast(n_members=1, **params).fit(X, y)
     layers = list(clf.module_.layers)
     linear = [m for m in layers if isinstance(m, torch.nn.Linear)]
     assert [m.out_features for m in linear] == [7, 5, 2]
     assert any(isinstance(m, torch.nn.Tanh) for m in layers)
     assert any(isinstance(m, torch.nn.Dropout) for m in layers)
+    # the default: 8 members share the hidden layers, each has its own output layer
+    members = fast(**params).fit(X, y).module_
+    assert [m.out_features for m in members.layers if isinstance(m, torch.nn.Linear)] == [7, 5]
+    assert tuple(members.head_weight.shape) == (8, 5, 2)
+    assert tuple(members.adapters.shape) == (8, X.shape[1])
 
 
 def test_verbose_prints_the_epoch_table(imbalanced, capsys):
