@@ -6,17 +6,14 @@ folder, so the installed skimbnet is imported) that compares its predictions.
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_models import imbalanced
+from tiny_models import imbalanced, run_python
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 from skimbnet.export import SKOPS_TRUSTED_TYPES
@@ -24,17 +21,7 @@ from skimbnet.losses import available_losses
 
 
 def _run_python(code, cwd):
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return run_python(["-c", textwrap.dedent(code)], cwd).stdout
 
 
 @pytest.fixture(scope="module")
@@ -166,14 +153,5 @@ def test_mlflow_log_and_load_in_fresh_process(data, tmp_path):
     script = tmp_path / "mlflow_job.py"
     script.write_text(textwrap.dedent(code))
     for step in ("log", "load"):
-        result = subprocess.run(
-            [sys.executable, str(script), step],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-            env={**os.environ, "OMP_NUM_THREADS": "1"},
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+        result = run_python([str(script), step], tmp_path)
     assert result.stdout.strip().endswith("ok")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import subprocess
-import sys
 import textwrap
 import warnings
 
@@ -16,7 +13,7 @@ import pytest
 import torch
 from imblearn.over_sampling import RandomOverSampler
 from skorch.callbacks import Callback, Checkpoint
-from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
+from tiny_models import run_python, shifted_rare_rows, tiny_ensemble, tiny_net
 
 # the data and models of the cross-process checks: run here and in a fresh interpreter
 SETUP = """
@@ -54,17 +51,7 @@ def _digest(value):
 
 def _run_python(code, tmp_path):
     """Run ``code`` in a fresh interpreter (the installed skimbnet: cwd is a temporary folder)."""
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+    return run_python(["-c", code], tmp_path, timeout=240)
 
 
 @pytest.fixture(scope="module")

@@ -82,3 +82,23 @@ def shifted_rare_rows(n, n_features, every, seed=0):
     y = (np.arange(n) % every == 0).astype(int)
     X = rng.normal(size=(n, n_features)) + y[:, None]
     return X, y
+
+
+def run_python(args, cwd, timeout=300):
+    """Run ``python ARGS`` in a fresh interpreter in ``cwd`` (the installed skimbnet, one
+    torch thread); fail with its stderr unless it exits 0. Returns the completed process."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
