@@ -79,7 +79,7 @@ def _fold(params, X, y, train, test):
         if params in ENSEMBLE_CANDIDATES.values():
             params = dict(params)
             select_C = params.pop("select_C", None)
-            member = BalancedNetClassifier(**params)
+            member = BalancedNetClassifier(**{"n_members": 1, **params})
             if select_C is not None:
                 from sklearn.pipeline import make_pipeline
 
@@ -88,7 +88,8 @@ def _fold(params, X, y, train, test):
                 member = make_pipeline(L1FeatureSelector(C=select_C), member)
             model = BootstrapEnsembleClassifier(estimator=member, n_jobs=1, random_state=0)
         else:
-            model = BalancedNetClassifier(random_state=0, **params)
+            # one network, as these candidates were measured (the default has 8 since)
+            model = BalancedNetClassifier(random_state=0, **{"n_members": 1, **params})
         model.fit(X[train], y[train])
         proba = model.predict_proba(X[test])
     rare = int(np.flatnonzero(model.classes_ == 1)[0])

@@ -43,6 +43,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier, L1FeatureSelector
+from skimbnet.catalogue import EARLY_STOPPED  # one early-stopped network, as compare's
 from skimbnet.ensemble import default_estimator
 
 N_MEMBERS = 10
@@ -62,16 +63,11 @@ def models(seed):
             random_state=seed,
         ),
         "single plain net (class_weight=None)": BalancedNetClassifier(
-            loss="ce",
-            class_weight=None,
-            train_split="auto",
-            max_epochs=200,
-            weight_decay=0.01,
-            random_state=seed,
+            loss="ce", class_weight=None, random_state=seed, **EARLY_STOPPED
         ),
         "single BalancedNetClassifier() (default)": BalancedNetClassifier(random_state=seed),
         "single net, class_weight='balanced'": BalancedNetClassifier(
-            loss="ce", train_split="auto", max_epochs=200, weight_decay=0.01, random_state=seed
+            loss="ce", random_state=seed, **EARLY_STOPPED
         ),
         "imblearn BalancedBagging (10 trees)": BalancedBaggingClassifier(
             n_estimators=N_MEMBERS, random_state=seed

@@ -143,6 +143,7 @@ def run(seeds, max_epochs, hidden, configs, problems, log=sys.stderr):
                     max_epochs=max_epochs,
                     train_split=None,
                     weight_decay=0.01,  # the setting these results were measured with
+                    n_members=1,  # one network, as then (the default has 8 since)
                     random_state=seed,
                     **params,
                 )

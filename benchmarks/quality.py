@@ -233,6 +233,7 @@ def models(seed=0):
     from sklearn.preprocessing import StandardScaler
 
     from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
+    from skimbnet.catalogue import EARLY_STOPPED  # one early-stopped network, as compare's
 
     out = {
         "BalancedNetClassifier()": ("skimbnet", lambda: BalancedNetClassifier(random_state=seed)),
@@ -311,12 +312,7 @@ def models(seed=0):
             "skimbnet plain network": (
                 "game",
                 lambda: BalancedNetClassifier(
-                    loss="ce",
-                    class_weight=None,
-                    train_split="auto",
-                    max_epochs=200,
-                    weight_decay=0.01,
-                    random_state=seed,
+                    loss="ce", class_weight=None, random_state=seed, **EARLY_STOPPED
                 ),
             ),
         }

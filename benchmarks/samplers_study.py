@@ -90,7 +90,7 @@ def configs():
 
     # cross-entropy, early stopping on a 15% split, AdamW's weight decay 0.01:
     # the early-stopped recipe these results were measured with
-    recipe = dict(loss="ce", train_split="auto", weight_decay=0.01)
+    recipe = dict(loss="ce", n_members=1, train_split="auto", weight_decay=0.01)
     plain = dict(recipe, class_weight=None)
     return {
         "natural": dict(plain, sampler="natural"),
@@ -207,6 +207,7 @@ def memory_child(sampler: str, standardize: bool) -> None:
     clf = BalancedNetClassifier(
         sampler=sampler,
         standardize=standardize,
+        n_members=1,
         max_epochs=1,
         train_split=None,
         class_weight=None,
