@@ -35,6 +35,14 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
+def batch_rows(batch_size, n_rows: int) -> int:
+    """Rows per batch: ``batch_size``, or for ``"auto"`` ``n // 16`` clipped to [32, 256]
+    and never more than the epoch's ``n_rows``."""
+    if batch_size == "auto":
+        return int(max(1, min(n_rows, np.clip(n_rows // 16, 32, 256))))
+    return int(batch_size)
+
+
 class Rows(Dataset):
     """Rows already on the device: ``X`` in the network's dtype, ``y`` class indices.
 
@@ -144,21 +152,15 @@ class EpochBatches:
         self.rows, self.batch_size = rows, batch_size
         self.augment, self.generator = augment, generator
 
-    def _size(self, n_rows: int) -> int:
-        if self.batch_size == "auto":
-            # n // 16 clipped to [32, 256], never more than the epoch's rows
-            return int(max(1, min(n_rows, np.clip(n_rows // 16, 32, 256))))
-        return int(self.batch_size)
-
     def __len__(self) -> int:
         n = len(self.rows.sampler)
-        return -(-n // self._size(n))
+        return -(-n // batch_rows(self.batch_size, n))
 
     def __iter__(self):
         if self.generator is not None:
             self.generator.manual_seed(epoch_seed(self.rows.seed, self.rows.epoch))
         order = self.rows.order()
-        size = self._size(len(order))
+        size = batch_rows(self.batch_size, len(order))
         for start in range(0, len(order), size):
             Xb, yb = self.rows.batch(order[start : start + size])
             if self.augment is not None:

@@ -38,6 +38,7 @@ from ._training import (
     PreparedData,
     Rows,
     TrainingRows,
+    batch_rows,
     epoch_seed,
 )
 from .augmentation import check_augment
@@ -875,8 +876,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 )
             self.notify("on_train_begin", X=X, y=y)
             # after on_train_begin, where callbacks such as InputShapeSetter size the module
-            batch_rows = EpochBatches(train, self.batch_size)._size(len(train.sampler))
-            with limited_threads(self._thread_count(batch_rows, fresh=True)):
+            rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
+            with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
                 self._check_module_output(X_sample)
                 try:
                     self.fit_loop(PreparedData(train, valid))
@@ -1187,7 +1188,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             kwargs.setdefault("sampler", dataset.sampler)
         batch_size = kwargs.pop("batch_size", self.batch_size)
         if batch_size == "auto":
-            batch_size = EpochBatches(dataset, "auto")._size(len(dataset))
+            batch_size = batch_rows("auto", len(dataset))
         return getattr(self, prefix)(dataset, batch_size=batch_size, **kwargs)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
