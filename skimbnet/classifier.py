@@ -1191,6 +1191,21 @@ class BalancedNetClassifier(NeuralNetClassifier):
             batch_size = batch_rows("auto", len(dataset))
         return getattr(self, prefix)(dataset, batch_size=batch_size, **kwargs)
 
+    def _set_training(self, training=True):
+        """skorch's train/eval switch, skipped for modules already wholly in that mode.
+
+        skorch calls it before every batch, and ``Module.train`` re-sets every
+        submodule's flag through ``Module.__setattr__``: about 5% of a small
+        network's epoch. A module any part of which is in the other mode (a
+        callback or a ``train`` override changed it) is switched as skorch does.
+        """
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and any(
+                m.training != training for m in module.modules()
+            ):
+                module.train(training)
+
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """skorch's new history row, then the epoch's schedules and random streams.
 

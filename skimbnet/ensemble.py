@@ -386,7 +386,13 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         n_parallel = min(joblib.effective_n_jobs(self.n_jobs), len(tasks))
         threads = self.torch_threads
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_member)(member, X[rows], y[rows], resampler, classes, threads, n_parallel)
+            # a member's rows travel inside its task, as one tuple: joblib's Dask backend
+            # scatters large array arguments to one worker, and data scattered to a
+            # worker that dies cannot be recovered (the fit failed with "already
+            # forgotten"); inside the task, the scheduler re-runs a lost member
+            delayed(_fit_member)(
+                member, (X[rows], y[rows]), resampler, classes, threads, n_parallel
+            )
             for member, rows, resampler in tasks
         )
         new_members = [member for member, _ in results]
@@ -480,8 +486,10 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
 # ------------------------------------------------------------------ workers
 
 
-def _fit_member(member, X, y, resampler, classes, threads, n_parallel):
-    """Fit one member on its draw (in a joblib worker); return it and its class counts."""
+def _fit_member(member, draw, resampler, classes, threads, n_parallel):
+    """Fit one member on its ``draw = (X, y)`` (in a joblib worker); return it and its
+    class counts."""
+    X, y = draw
     if threads == "auto":
         threads = max(1, joblib.cpu_count() // max(1, n_parallel))
     with limited_threads(threads):

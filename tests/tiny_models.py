@@ -5,7 +5,11 @@ test that needs other settings passes them as keywords (they override the
 defaults here), or binds them once with ``functools.partial``.
 """
 
+import os
+import signal
+
 import numpy as np
+import skorch
 import torch
 from sklearn.datasets import make_classification
 
@@ -102,3 +106,29 @@ def run_python(args, cwd, timeout=300):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+# ------------------------------------------------------------- faults
+
+
+class KillProcessOnce(skorch.callbacks.Callback):
+    """Kills the process it runs in (SIGKILL) at the end of epoch ``at_epoch``, once.
+
+    The first fit that creates ``marker`` (a file path; creation is atomic) dies
+    there, as a crashed or pre-empted worker would; every later fit, in any
+    process, trains normally. Training itself is unchanged, so the fit a
+    scheduler re-runs equals an undisturbed one.
+    """
+
+    def __init__(self, marker, at_epoch=2):
+        self.marker = marker
+        self.at_epoch = at_epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) != self.at_epoch:
+            return
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+        os.kill(os.getpid(), signal.SIGKILL)
