@@ -146,6 +146,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         hidden layers and has its own output layer; training minimises the
         mean of the members' losses and prediction averages their
         probabilities. 1 is a plain MLP.
+    member_bootstrap : bool, default=False
+        Train each of the ``n_members`` members on its own bootstrap of the
+        training rows: per-member row weights drawn once per fit from a
+        Poisson(1) distribution ("online bagging", Oza & Russell 2001),
+        multiplied into the row weights of that member's loss. The members
+        then differ as a bagging ensemble's do, at one network's cost.
+        Needs a module with several members (``n_members > 1``).
     loss : str or LossStrategy, default="ldam"
         The loss: an alias (see :func:`skimbnet.losses.available_losses`) or a
         :class:`~skimbnet.losses.LossStrategy`; its hyper-parameters can be set
@@ -362,6 +369,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
+        "member_bootstrap": ["boolean"],
         "loss": [str, LossStrategy, callable],
         "class_weight": [None, dict, StrOptions({"auto", *CLASS_WEIGHT_MODES})],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
@@ -402,6 +410,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         activation="relu",
         dropout=0.0,
         n_members=8,
+        member_bootstrap=False,
         loss="ldam",
         class_weight="auto",
         class_weight_beta=0.999,
@@ -436,6 +445,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.activation = activation
         self.dropout = dropout
         self.n_members = n_members
+        self.member_bootstrap = member_bootstrap
         self.loss = loss
         self.class_weight = class_weight
         self.class_weight_beta = class_weight_beta
@@ -852,12 +862,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 self.initialize()
             X_sample = X_train[:2]
             sampler = self._strategy("sampler", resolve_sampler)
+
+            def to_rows(X_, y_, w_):
+                return self._bootstrap_members(self._rows(X_, y_, w_, device), seed)
+
             train = TrainingRows(
-                *self._rows(X_train, y_train, w_train, device),
+                *to_rows(X_train, y_train, w_train),
                 sampler_strategy=sampler,
                 max_epochs=self.max_epochs,
                 seed=seed,
-                to_rows=lambda X_, y_, w_: self._rows(X_, y_, w_, device),
+                to_rows=to_rows,
                 redraw=redraw,
                 device=device,
             )
@@ -1109,6 +1123,28 @@ class BalancedNetClassifier(NeuralNetClassifier):
             None if uniform else torch.as_tensor(weights, dtype=dtype, device=device),
         )
 
+    def _bootstrap_members(self, rows, seed):
+        """``member_bootstrap``: the training rows' weights as one column per member.
+
+        Each member's column is the rows' weight times Poisson(1) counts drawn
+        from the fit's seed, so a row appears 0, 1, 2, ... times in that
+        member's loss (a bootstrap of the rows, as bagging draws).
+        """
+        if not self.member_bootstrap:
+            return rows
+        k = getattr(self.module_, "n_members", 1)
+        if k < 2:
+            raise ValueError(
+                f"member_bootstrap=True needs a module of several members (n_members > 1); "
+                f"this module has {k}."
+            )
+        X_rows, y_rows, weight = rows
+        n = len(y_rows)
+        counts = np.random.default_rng([seed, 7]).poisson(1.0, size=(n, k))
+        counts = torch.as_tensor(counts, dtype=self._torch_dtype, device=y_rows.device)
+        weight = counts if weight is None else weight[:, None] * counts
+        return X_rows, y_rows, weight
+
     def _check_module_output(self, X_sample):
         X_sample = X_sample.toarray() if sp.issparse(X_sample) else X_sample
         X_t = self._as_tensor(X_sample, torch.device(self.device))
@@ -1260,7 +1296,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
             # k ensemble members (n, k, classes): the mean of the members' own losses
             n, k = y_pred.shape[:2]
             y_pred, y_true = y_pred.reshape(n * k, -1), y_true.repeat_interleave(k)
-            weight = None if weight is None else weight.repeat_interleave(k)
+            if weight is not None:
+                # one weight per row, or per row and member (member_bootstrap)
+                weight = weight.reshape(n * k) if weight.dim() == 2 else weight.repeat_interleave(k)
         return self.criterion_(y_pred, y_true, weight)
 
     def forward(self, X, training=False, device="cpu"):
