@@ -54,6 +54,7 @@ from .data import (
     weighted_class_counts,
     weighted_mean_and_std,
 )
+from .encoding import quantile_bin_edges
 from .losses import LossStrategy, resolve_loss
 from .metrics import VALIDATION_METRICS, resolve_validation_metric, validation_metric_name
 from .modules import ACTIVATIONS, MLP
@@ -146,6 +147,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         hidden layers and has its own output layer; training minimises the
         mean of the members' losses and prediction averages their
         probabilities. 1 is a plain MLP.
+    n_bins : int or None, default=None
+        Encode each feature piecewise-linearly on up to ``n_bins`` quantile
+        bins of the training split before the default MLP's first layer
+        (Gorishniy et al., NeurIPS 2022; see
+        :mod:`skimbnet.encoding`). ``None``: the standardised features as
+        they are. For the default MLP only.
     member_bootstrap : bool, default=False
         Train each of the ``n_members`` members on its own bootstrap of the
         training rows: per-member row weights drawn once per fit from a
@@ -370,6 +377,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "member_bootstrap": ["boolean"],
+        "n_bins": [None, Interval(Integral, 1, None, closed="left")],
         "loss": [str, LossStrategy, callable],
         "class_weight": [None, dict, StrOptions({"auto", *CLASS_WEIGHT_MODES})],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
@@ -411,6 +419,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         dropout=0.0,
         n_members=8,
         member_bootstrap=False,
+        n_bins=None,
         loss="ldam",
         class_weight="auto",
         class_weight_beta=0.999,
@@ -446,6 +455,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.dropout = dropout
         self.n_members = n_members
         self.member_bootstrap = member_bootstrap
+        self.n_bins = n_bins
         self.loss = loss
         self.class_weight = class_weight
         self.class_weight_beta = class_weight_beta
@@ -691,6 +701,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 activation=self.activation,
                 dropout=self.dropout,
                 n_members=self.n_members,
+                bin_edges=getattr(self, "bin_edges_", None),
             )
             module = MLP(n_features, n_classes, **{**options, **kwargs})
         elif isinstance(self.module, torch.nn.Module):
@@ -850,6 +861,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self._set_class_statistics(counts)
         if not continue_training:
             self._fit_standardizer(X_train, w_train)
+            self._fit_bins(X_train, w_train, seed)
             # an initialize()d network keeps the dtype it was built in
             n_values = X_train.shape[0] * X_train.shape[1]  # a sparse X's dense size
             self.dtype_ = self._resolve_dtype(n_values) if reinitialize else self._fitted_dtype
@@ -1075,6 +1087,25 @@ class BalancedNetClassifier(NeuralNetClassifier):
         # constant features: leave them centred but unscaled
         scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         self.feature_mean_, self.feature_scale_ = mean, scale
+
+    def _fit_bins(self, X, sample_weight, seed):
+        """``n_bins``: the training split's quantile edges, where the network sees them
+        (after standardisation, which moves the edges but not the bins' rows)."""
+        self.bin_edges_ = None
+        if self.n_bins is None:
+            return
+        if self.module is not None:
+            raise ValueError(
+                f"n_bins={self.n_bins!r} encodes the default MLP's inputs; a custom module "
+                "gets the features as they are: use n_bins=None, or encode them in the module "
+                "(skimbnet.encoding.PiecewiseLinearEncoding)."
+            )
+        edges = quantile_bin_edges(X, sample_weight, self.n_bins, seed)
+        if self.feature_mean_ is not None:
+            edges = [
+                (e - m) / s for e, m, s in zip(edges, self.feature_mean_, self.feature_scale_)
+            ]
+        self.bin_edges_ = edges
 
     def __getstate__(self):
         # the standardiser's tensors are a cache of feature_mean_/feature_scale_:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .encoding import PiecewiseLinearEncoding
+
 ACTIVATIONS = {
     "relu": nn.ReLU,
     "gelu": nn.GELU,
@@ -45,6 +47,12 @@ class MLP(nn.Module):
         shape ``(n, k, n_classes)``; ``BalancedNetClassifier`` trains every
         member on its own loss (the mean of the ``k`` losses) and predicts the
         mean of their probabilities.
+    bin_edges : list of 1-D arrays or None, default=None
+        Each feature's bin edges: the network then starts with a
+        :class:`~skimbnet.encoding.PiecewiseLinearEncoding` of the features
+        on these bins, and its first layer sees that encoding (as many inputs
+        as bins in all). ``BalancedNetClassifier(n_bins=...)`` passes the
+        training data's quantiles.
 
     Examples
     --------
@@ -63,6 +71,7 @@ class MLP(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
         n_members: int = 1,
+        bin_edges=None,
     ):
         super().__init__()
         if int(n_members) < 1:
@@ -78,6 +87,13 @@ class MLP(nn.Module):
                 f"hidden_layer_sizes={hidden_layer_sizes!r} must be a sequence of positive "
                 "ints, e.g. (128, 64)."
             )
+        self.encoding = None if bin_edges is None else PiecewiseLinearEncoding(bin_edges)
+        if self.encoding is not None:
+            if len(bin_edges) != n_features:
+                raise ValueError(
+                    f"bin_edges has {len(bin_edges)} features' edges; the input has {n_features}."
+                )
+            n_features = self.encoding.n_outputs
         layers: list[nn.Module] = []
         width = n_features
         for size in hidden_layer_sizes:
@@ -101,6 +117,8 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        if self.encoding is not None:
+            X = self.encoding(X)
         if self.n_members == 1:
             return self.layers(X)
         hidden = self.layers(X.unsqueeze(1) * self.adapters)  # (n, k, width)

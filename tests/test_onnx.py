@@ -53,8 +53,16 @@ def test_every_loss(data, loss):
         dict(loss="ldam", n_members=3, logit_adjustment=0.5, dtype="float32"),
         dict(module=TinyModule, module__width=5),  # a custom module, no standardisation
         dict(module=TinyModule, standardize=True),
+        dict(n_bins=8, n_members=4),  # piecewise-linear encoding inside the module
     ],
-    ids=["logit_adjustment", "n_members", "ldam-members-adjusted-float32", "custom", "custom-std"],
+    ids=[
+        "logit_adjustment",
+        "n_members",
+        "ldam-members-adjusted-float32",
+        "custom",
+        "custom-std",
+        "n_bins",
+    ],
 )
 def test_settings(data, params):
     X, y = data

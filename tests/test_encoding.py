@@ -1,0 +1,84 @@
+"""Piecewise-linear encoding on quantile bins (``n_bins``, skimbnet.encoding)."""
+
+import doctest
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from tiny_models import TinyModule, imbalanced, tiny_net
+
+import skimbnet.encoding as encoding
+from skimbnet.encoding import PiecewiseLinearEncoding, quantile_bin_edges, weighted_quantiles
+
+
+def _reference(X, edges):
+    """The paper's formula, feature by feature, in numpy."""
+    parts = []
+    for column, e in zip(X.T, edges):
+        z = (column[:, None] - e[:-1]) / np.diff(e)
+        lower, upper = np.zeros(z.shape[1]), np.ones(z.shape[1])
+        lower[0], upper[-1] = -np.inf, np.inf
+        parts.append(np.clip(z, lower, upper))
+    return np.hstack(parts)
+
+
+def test_docstring_examples():
+    assert doctest.testmod(encoding).failed == 0
+
+
+def test_encoding_matches_the_formula_with_uneven_bin_counts():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=300), rng.integers(0, 2, 300), rng.exponential(size=300)])
+    edges = quantile_bin_edges(X, None, n_bins=8)
+    assert [len(e) - 1 for e in edges] == [8, 1, 8]  # a binary feature gets one bin
+    out = PiecewiseLinearEncoding(edges)(torch.as_tensor(X)).numpy()
+    assert out.shape == (300, 17)
+    np.testing.assert_allclose(out, _reference(X, edges), rtol=0, atol=1e-12)
+    # outside the training range the end bins extrapolate instead of saturating
+    far = PiecewiseLinearEncoding(edges)(torch.tensor([[100.0, 0.0, 0.0]], dtype=torch.float64))
+    assert far[0, 7] > 1.0
+
+
+def test_weighted_quantiles_equal_repeated_rows():
+    rng = np.random.default_rng(1)
+    values, weights = rng.normal(size=50), rng.integers(0, 4, 50)
+    qs = np.linspace(0, 1, 17)
+    expected = np.quantile(np.repeat(values, weights), qs, method="inverted_cdf")
+    np.testing.assert_array_equal(weighted_quantiles(values, weights.astype(float), qs), expected)
+
+
+def test_bad_edges_are_refused():
+    with pytest.raises(ValueError, match="increasing"):
+        PiecewiseLinearEncoding([np.array([1.0, 1.0])])
+
+
+def test_classifier_encodes_in_its_module_and_predicts_the_same_from_sparse():
+    X, y = imbalanced(300)
+    net = tiny_net(n_bins=6, n_members=2).fit(X, y)
+    encoder = net.module_.encoding
+    assert encoder.n_outputs == sum(len(e) - 1 for e in net.bin_edges_)
+    assert net.module_.layers[0].in_features == encoder.n_outputs
+    # the edges live where the module sees the features: after standardisation
+    raw = quantile_bin_edges(X, None, 6)
+    for e, r, m, s in zip(net.bin_edges_, raw, net.feature_mean_, net.feature_scale_):
+        np.testing.assert_allclose(e, (r - m) / s)
+    sparse = tiny_net(n_bins=6, n_members=2).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(
+        sparse.predict_proba(sp.csr_matrix(X)), net.predict_proba(X), rtol=0, atol=1e-6
+    )
+
+
+def test_sample_weights_move_the_edges_like_repeated_rows():
+    X, y = imbalanced(200)
+    w = np.random.default_rng(0).integers(1, 3, len(y))
+    weighted = tiny_net(n_bins=5).fit(X, y, sample_weight=w)
+    repeated = tiny_net(n_bins=5).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    for a, b in zip(weighted.bin_edges_, repeated.bin_edges_):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+def test_n_bins_with_a_custom_module_is_refused():
+    X, y = imbalanced(100)
+    with pytest.raises(ValueError, match=r"n_bins=4 encodes the default MLP"):
+        tiny_net(module=TinyModule, n_bins=4).fit(X, y)
