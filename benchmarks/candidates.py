@@ -37,3 +37,234 @@ CANDIDATES.update(
         "ce_balanced_k8": _net(loss="ce", sampler="balanced", module__n_members=8),
     }
 )
+
+
+class _RobustSmoothClip:
+    """RealMLP's input transform (Holzmüller et al. 2024; pytabkit's ``median_center``,
+    ``robust_scale``, ``smooth_clip``): centre on the median, divide by the interquartile
+    range (half the range where that is 0; constant columns become 0), then
+    ``x / sqrt(1 + (x / 3)**2)``. A prototype for the benchmark, before any library code."""
+
+    def fit(self, X, y=None):
+        import numpy as np
+
+        X = np.asarray(X, dtype=np.float64)
+        self.median_ = np.median(X, axis=0)
+        spread = np.quantile(X, 0.75, axis=0) - np.quantile(X, 0.25, axis=0)
+        half_range = 0.5 * (X.max(axis=0) - X.min(axis=0))
+        spread = np.where(spread == 0, half_range, spread)
+        self.factor_ = np.where(spread == 0, 0.0, 1.0 / np.where(spread == 0, 1.0, spread))
+        return self
+
+    def transform(self, X):
+        import numpy as np
+
+        Z = (np.asarray(X, dtype=np.float64) - self.median_) * self.factor_
+        return Z / np.sqrt(1.0 + (Z / 3.0) ** 2)
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+
+def _scaled_net(scaler, **params):
+    def factory(seed):
+        from sklearn.pipeline import make_pipeline
+
+        from skimbnet import BalancedNetClassifier
+
+        return make_pipeline(
+            scaler(), BalancedNetClassifier(**params, standardize=False, random_state=seed)
+        )
+
+    return factory
+
+
+def _quantile():
+    from sklearn.preprocessing import QuantileTransformer
+
+    # TabM's setup: quantiles to a normal distribution (at most 1000 quantiles, fewer rows)
+    return QuantileTransformer(output_distribution="normal", subsample=10**9, random_state=0)
+
+
+CANDIDATES.update(
+    {
+        # the default (LDAM-DRW, 8 members) behind RealMLP's robust scaling + smooth clipping
+        "robust_clip_k8": _scaled_net(_RobustSmoothClip),
+        # the default behind a quantile transform to normal scores (TabM's preprocessing)
+        "quantile_k8": _scaled_net(_quantile),
+    }
+)
+
+
+class _PiecewiseLinear:
+    """Piecewise-linear encoding of each feature on its quantile bins (Gorishniy et al.
+    2022, "On Embeddings for Numerical Features in Tabular Deep Learning", PLE with
+    quantile bins; TabM's best variant uses it): feature ``x`` with bin edges
+    ``e_0 < ... < e_T`` becomes ``T`` values ``clip((x - e_t) / (e_t+1 - e_t), 0, 1)``
+    (the first bin unclipped below, the last above). A benchmark prototype."""
+
+    def __init__(self, n_bins=16):
+        self.n_bins = n_bins
+
+    def fit(self, X, y=None):
+        import numpy as np
+
+        X = np.asarray(X, dtype=np.float64)
+        self.edges_ = []
+        for column in X.T:
+            edges = np.unique(np.quantile(column, np.linspace(0, 1, self.n_bins + 1)))
+            self.edges_.append(edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1]))
+        return self
+
+    def transform(self, X):
+        import numpy as np
+
+        X = np.asarray(X, dtype=np.float64)
+        parts = []
+        for column, edges in zip(X.T, self.edges_):
+            left, width = edges[:-1], np.diff(edges)
+            z = (column[:, None] - left) / width
+            lower = np.zeros_like(z)
+            upper = np.ones_like(z)
+            lower[:, 0], upper[:, -1] = -np.inf, np.inf
+            parts.append(np.clip(z, lower, upper))
+        return np.hstack(parts)
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+    def get_params(self, deep=True):
+        return {"n_bins": self.n_bins}
+
+    def set_params(self, **params):
+        self.__dict__.update(params)
+        return self
+
+
+CANDIDATES.update(
+    {
+        # the default on piecewise-linear encodings of 16 quantile bins per feature
+        "ple16_k8": _scaled_net(_PiecewiseLinear),
+    }
+)
+CANDIDATES.update(
+    {
+        # the default, each of the 8 members on its own Poisson(1) bootstrap of the rows
+        "bagged_k8": _net(member_bootstrap=True),
+        # the same behind RealMLP's robust scaling + smooth clipping
+        "bagged_robust_clip_k8": _scaled_net(_RobustSmoothClip, member_bootstrap=True),
+    }
+)
+
+
+def _best_threshold(scores, y):
+    """The threshold on ``scores`` (of class 1) with the best balanced accuracy on
+    ``(scores, y)``; the middle of the best range of thresholds."""
+    import numpy as np
+
+    order = np.argsort(scores)
+    s, t = scores[order], y[order]
+    n_pos, n_neg = t.sum(), len(t) - t.sum()
+    # predicting 1 for scores above s[i]: recall of 1 = positives above, of 0 = negatives below
+    pos_above = n_pos - np.concatenate([[0], np.cumsum(t)])
+    neg_below = np.concatenate([[0], np.cumsum(1 - t)])
+    ba = 0.5 * (pos_above / n_pos + neg_below / n_neg)
+    cuts = np.concatenate([[s[0] - 1e-6], (s[:-1] + s[1:]) / 2, [s[-1] + 1e-6]])
+    best = np.flatnonzero(ba >= ba.max() - 1e-12)
+    return float(np.median(cuts[best]))
+
+
+def _oob_net(**params):
+    """A prototype: the default with member bootstraps, and the decision threshold of a
+    binary problem set on the out-of-bag predictions (each training row scored by the
+    members whose bootstrap left it out) to their best balanced accuracy."""
+
+    def factory(seed):
+        import numpy as np
+        import torch
+
+        from skimbnet import BalancedNetClassifier
+
+        class OOBThreshold(BalancedNetClassifier):
+            def fit(self, X, y, sample_weight=None):
+                super().fit(X, y, sample_weight)
+                self.threshold_offset_ = None
+                if len(self.classes_) != 2:
+                    return self
+                Xa = np.asarray(X, dtype=np.float64)
+                k = self.module_.n_members
+                counts = np.random.default_rng([self._seed_, 7]).poisson(1.0, size=(len(Xa), k))
+                with torch.inference_mode():
+                    logits = self.infer(torch.as_tensor(Xa, dtype=self._torch_dtype))
+                    rescale = getattr(self.criterion_, "prediction_logits", None)
+                    logits = logits if rescale is None else rescale(logits)
+                    p = torch.softmax(logits, dim=2)[:, :, 1].numpy()  # (n, k)
+                out = counts == 0
+                has = out.any(axis=1)
+                oob = (p * out).sum(axis=1)[has] / out.sum(axis=1)[has]
+                y_idx = np.searchsorted(self.classes_, np.asarray(y))[has]
+                if y_idx.min() == y_idx.max():
+                    return self
+                t = np.clip(_best_threshold(oob, y_idx), 1e-6, 1 - 1e-6)
+                # the decision logits are log mean probabilities: class 1 wins where
+                # log p1 - log p0 > logit(t)
+                self.threshold_offset_ = float(np.log(t / (1 - t)))
+                return self
+
+            def _decision_logits(self, logits):
+                out = super()._decision_logits(logits)
+                offset = getattr(self, "threshold_offset_", None)
+                if offset is None:
+                    return out
+                shift = torch.zeros(out.shape[-1], dtype=out.dtype)
+                shift[1] = -offset
+                return out + shift
+
+        return OOBThreshold(**params, member_bootstrap=True, random_state=seed)
+
+    return factory
+
+
+def _scaled_oob(scaler, **params):
+    def factory(seed):
+        from sklearn.pipeline import make_pipeline
+
+        return make_pipeline(scaler(), _oob_net(standardize=False, **params)(seed))
+
+    return factory
+
+
+CANDIDATES.update(
+    {
+        # member bootstraps + the out-of-bag threshold, on standardised inputs ...
+        "oob_k8": _oob_net(),
+        # ... and on piecewise-linear encodings (16 quantile bins)
+        "ple16_oob_k8": _scaled_oob(_PiecewiseLinear),
+    }
+)
+CANDIDATES.update(
+    {
+        # the library's piecewise-linear encoding (n_bins=16) with the default's loss ...
+        "ple16_lib_k8": _net(n_bins=16),
+        # ... with cross-entropy and the prior-corrected (logit-adjusted) decision
+        "ple16_ce_la_k8": _net(n_bins=16, loss="ce", class_weight=None, logit_adjustment=1.0),
+        # ... with cross-entropy on class-balanced batches
+        "ple16_ce_balanced_k8": _net(n_bins=16, loss="ce", sampler="balanced"),
+        # ... on 8 bins
+        "ple8_lib_k8": _net(n_bins=8),
+    }
+)
+CANDIDATES.update(
+    {
+        # coarser encodings: 4 bins with the default's loss; 8 bins with cross-entropy and
+        # the prior-corrected decision
+        "ple4_lib_k8": _net(n_bins=4),
+        "ple8_ce_la_k8": _net(n_bins=8, loss="ce", class_weight=None, logit_adjustment=1.0),
+    }
+)

@@ -35,7 +35,7 @@ def main(argv=None):
 
     import distributed
     from sklearn.datasets import make_classification
-    from tiny_models import KillProcessOnce
+    from tiny_models import KillProcessOnce, local_cluster
 
     from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 
@@ -61,15 +61,7 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                local_directory=str(tmp),
-                silence_logs=50,
-            ) as cluster,
+            local_cluster(tmp, silence_logs=50) as cluster,
             distributed.Client(cluster) as client,
         ):
             for label, callbacks in [

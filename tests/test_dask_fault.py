@@ -14,7 +14,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from tiny_models import KillProcessOnce, imbalanced, tiny_ensemble, tiny_net
+from tiny_models import KillProcessOnce, imbalanced, local_cluster, tiny_ensemble, tiny_net
 
 distributed = pytest.importorskip("distributed")
 
@@ -33,23 +33,13 @@ def _ensemble(callbacks=None):
     return tiny_ensemble(N_MEMBERS, estimator=member, random_state=3, torch_threads=1)
 
 
-def _cluster(tmp_path):
-    return distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        local_directory=str(tmp_path),
-    )
-
 
 def test_killed_worker_member_is_rerun_and_fit_equals_undisturbed(tmp_path):
     X, y = imbalanced(300)
     marker = tmp_path / "killed"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dask's own warnings about the lost worker
-        with _cluster(tmp_path) as cluster, distributed.Client(cluster) as client:
+        with local_cluster(tmp_path) as cluster, distributed.Client(cluster) as client:
             pids_before = set(client.run(os.getpid).values())
             with joblib.parallel_backend("dask"):
                 ens = _ensemble([("kill", KillProcessOnce(str(marker)))]).fit(X, y)

@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from tiny_models import imbalanced, tiny_ensemble, tiny_net
+from tiny_models import imbalanced, local_cluster, tiny_ensemble, tiny_net
 
 from skimbnet import BalancedNetClassifier, BootstrapEnsembleClassifier
 from skimbnet.ensemble import default_estimator
@@ -311,17 +311,7 @@ def test_dask_cluster_fits_members(tmp_path):
     X, y = imbalanced(300, **THREE_CLASSES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dask's own deprecation/resource warnings
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                local_directory=str(tmp_path),
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+        with local_cluster(tmp_path) as cluster, distributed.Client(cluster) as client:
             worker_pids = set(client.run(os.getpid).values())
             with joblib.parallel_backend("dask"):
                 ens = BootstrapEnsembleClassifier(

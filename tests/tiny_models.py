@@ -132,3 +132,19 @@ class KillProcessOnce(skorch.callbacks.Callback):
         except FileExistsError:
             return
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def local_cluster(directory, **options):
+    """A ``distributed.LocalCluster`` of 2 single-threaded worker processes on loopback
+    (no dashboard), its files under ``directory``."""
+    import distributed
+
+    settings = dict(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        local_directory=str(directory),
+    )
+    return distributed.LocalCluster(**{**settings, **options})
