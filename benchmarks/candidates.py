@@ -13,7 +13,8 @@ def _net(**params):
     def factory(seed):
         from skimbnet import BalancedNetClassifier
 
-        return BalancedNetClassifier(**params, random_state=seed)
+        # the candidates before n_bins existed ran without the encoding: keep them so
+        return BalancedNetClassifier(**{"n_bins": None, **params}, random_state=seed)
 
     return factory
 
@@ -21,7 +22,7 @@ def _net(**params):
 CANDIDATES = {
     # plain cross-entropy, no class weights, logit-adjusted (tau = 1) decision
     "ce_la": _net(loss="ce", class_weight=None, logit_adjustment=1.0),
-    # the current defaults (LDAM-DRW), under a candidate name
+    # the defaults before n_bins=4 (LDAM-DRW), under a candidate name
     "ldam_default": _net(),
 }
 CANDIDATES.update(
@@ -79,7 +80,10 @@ def _scaled_net(scaler, **params):
         from skimbnet import BalancedNetClassifier
 
         return make_pipeline(
-            scaler(), BalancedNetClassifier(**params, standardize=False, random_state=seed)
+            scaler(),
+            BalancedNetClassifier(
+                **{"n_bins": None, **params}, standardize=False, random_state=seed
+            ),
         )
 
     return factory
@@ -226,7 +230,7 @@ def _oob_net(**params):
                 shift[1] = -offset
                 return out + shift
 
-        return OOBThreshold(**params, member_bootstrap=True, random_state=seed)
+        return OOBThreshold(**{"n_bins": None, **params}, member_bootstrap=True, random_state=seed)
 
     return factory
 
@@ -251,20 +255,40 @@ CANDIDATES.update(
 CANDIDATES.update(
     {
         # the library's piecewise-linear encoding (n_bins=16) with the default's loss ...
-        "ple16_lib_k8": _net(n_bins=16),
+        "ple16_lib_k8": _net(n_bins=16, module__bins_with_features=False),
         # ... with cross-entropy and the prior-corrected (logit-adjusted) decision
-        "ple16_ce_la_k8": _net(n_bins=16, loss="ce", class_weight=None, logit_adjustment=1.0),
+        "ple16_ce_la_k8": _net(
+            n_bins=16,
+            loss="ce",
+            class_weight=None,
+            logit_adjustment=1.0,
+            module__bins_with_features=False,
+        ),
         # ... with cross-entropy on class-balanced batches
-        "ple16_ce_balanced_k8": _net(n_bins=16, loss="ce", sampler="balanced"),
+        "ple16_ce_balanced_k8": _net(
+            n_bins=16, loss="ce", sampler="balanced", module__bins_with_features=False
+        ),
         # ... on 8 bins
-        "ple8_lib_k8": _net(n_bins=8),
+        "ple8_lib_k8": _net(n_bins=8, module__bins_with_features=False),
     }
 )
 CANDIDATES.update(
     {
         # coarser encodings: 4 bins with the default's loss; 8 bins with cross-entropy and
         # the prior-corrected decision
-        "ple4_lib_k8": _net(n_bins=4),
-        "ple8_ce_la_k8": _net(n_bins=8, loss="ce", class_weight=None, logit_adjustment=1.0),
+        "ple4_lib_k8": _net(n_bins=4, module__bins_with_features=False),
+        "ple8_ce_la_k8": _net(
+            n_bins=8,
+            loss="ce",
+            class_weight=None,
+            logit_adjustment=1.0,
+            module__bins_with_features=False,
+        ),
+    }
+)
+CANDIDATES.update(
+    {
+        # the features and their 4-bin piecewise-linear encodings side by side
+        "ple4_raw_k8": _net(n_bins=4, module__bins_with_features=True),  # = the default since
     }
 )

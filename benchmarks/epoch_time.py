@@ -52,7 +52,13 @@ def main(argv=None):
     )
     # the 8-member default and dtype="auto" came after the change; pin the old behaviour
     accepted = skimbnet.BalancedNetClassifier().get_params()
-    params.update({k: v for k, v in (("n_members", 1), ("dtype", "float32")) if k in accepted})
+    params.update(
+        {
+            k: v
+            for k, v in (("n_members", 1), ("dtype", "float32"), ("n_bins", None))
+            if k in accepted
+        }
+    )
     X_warm, y_warm = make_data(2000, args.features, 10, seed=2)
     skimbnet.BalancedNetClassifier(**params).fit(X_warm, y_warm)  # torch's one-off set-up
     X, y = make_data(args.rows, args.features, args.ratio, seed=0)

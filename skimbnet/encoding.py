@@ -68,6 +68,8 @@ class PiecewiseLinearEncoding(nn.Module):
     bin_edges : list of 1-D arrays
         Each feature's increasing edges (at least two), e.g. from
         :func:`quantile_bin_edges`.
+    with_features : bool, default=False
+        Put the features themselves before their encodings (``(n, d + bins)``).
 
     Examples
     --------
@@ -81,8 +83,9 @@ class PiecewiseLinearEncoding(nn.Module):
             [ 1.0000,  2.0000]], dtype=torch.float64)
     """
 
-    def __init__(self, bin_edges):
+    def __init__(self, bin_edges, with_features=False):
         super().__init__()
+        self.with_features = bool(with_features)
         edges = [np.asarray(e, dtype=np.float64) for e in bin_edges]
         if not edges or any(e.ndim != 1 or len(e) < 2 or np.any(np.diff(e) <= 0) for e in edges):
             raise ValueError("bin_edges must be one increasing array of >= 2 edges per feature.")
@@ -105,9 +108,10 @@ class PiecewiseLinearEncoding(nn.Module):
         self.register_buffer("upper", torch.as_tensor(np.where(last, np.inf, 1.0)))
         # the flat positions of real bins (features have different numbers of bins)
         self.register_buffer("keep", torch.as_tensor(np.flatnonzero(valid.ravel())))
-        self.n_outputs = int(n_bins.sum())
+        self.n_outputs = int(n_bins.sum()) + (len(edges) if self.with_features else 0)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         z = (X.unsqueeze(-1) - self.left) / self.size  # (n, d, bins)
         z = torch.minimum(torch.maximum(z, self.lower), self.upper)
-        return z.flatten(1)[:, self.keep]
+        z = z.flatten(1)[:, self.keep]
+        return torch.cat([X, z], dim=1) if self.with_features else z

@@ -53,6 +53,9 @@ class MLP(nn.Module):
         on these bins, and its first layer sees that encoding (as many inputs
         as bins in all). ``BalancedNetClassifier(n_bins=...)`` passes the
         training data's quantiles.
+    bins_with_features : bool, default=True
+        With ``bin_edges``: the first layer sees the (standardised) features
+        as well as their encodings (``False``: the encodings only).
 
     Examples
     --------
@@ -72,6 +75,7 @@ class MLP(nn.Module):
         dropout: float = 0.0,
         n_members: int = 1,
         bin_edges=None,
+        bins_with_features: bool = True,
     ):
         super().__init__()
         if int(n_members) < 1:
@@ -87,7 +91,9 @@ class MLP(nn.Module):
                 f"hidden_layer_sizes={hidden_layer_sizes!r} must be a sequence of positive "
                 "ints, e.g. (128, 64)."
             )
-        self.encoding = None if bin_edges is None else PiecewiseLinearEncoding(bin_edges)
+        self.encoding = None
+        if bin_edges is not None:
+            self.encoding = PiecewiseLinearEncoding(bin_edges, with_features=bins_with_features)
         if self.encoding is not None:
             if len(bin_edges) != n_features:
                 raise ValueError(

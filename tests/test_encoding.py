@@ -9,6 +9,7 @@ import torch
 from tiny_models import TinyModule, imbalanced, tiny_net
 
 import skimbnet.encoding as encoding
+from skimbnet import BalancedNetClassifier
 from skimbnet.encoding import PiecewiseLinearEncoding, quantile_bin_edges, weighted_quantiles
 
 
@@ -57,7 +58,14 @@ def test_classifier_encodes_in_its_module_and_predicts_the_same_from_sparse():
     X, y = imbalanced(300)
     net = tiny_net(n_bins=6, n_members=2).fit(X, y)
     encoder = net.module_.encoding
-    assert encoder.n_outputs == sum(len(e) - 1 for e in net.bin_edges_)
+    # the standardised features, then their encodings (bins_with_features=True)
+    assert encoder.n_outputs == X.shape[1] + sum(len(e) - 1 for e in net.bin_edges_)
+    Z = torch.as_tensor((X - net.feature_mean_) / net.feature_scale_)
+    encoded = encoder(Z).numpy()
+    np.testing.assert_allclose(encoded[:, : X.shape[1]], Z.numpy())
+    np.testing.assert_allclose(encoded[:, X.shape[1] :], _reference(Z.numpy(), net.bin_edges_))
+    only = tiny_net(n_bins=6, n_members=2, module__bins_with_features=False).fit(X, y)
+    assert only.module_.encoding.n_outputs == encoder.n_outputs - X.shape[1]
     assert net.module_.layers[0].in_features == encoder.n_outputs
     # the edges live where the module sees the features: after standardisation
     raw = quantile_bin_edges(X, None, 6)
@@ -76,6 +84,15 @@ def test_sample_weights_move_the_edges_like_repeated_rows():
     repeated = tiny_net(n_bins=5).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
     for a, b in zip(weighted.bin_edges_, repeated.bin_edges_):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+def test_no_encoding_by_default():
+    X, y = imbalanced(200)
+    net = BalancedNetClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert net.bin_edges_ is None and net.module_.encoding is None
+    assert net.module_.layers[0].in_features == X.shape[1]
+    four = tiny_net(n_bins=4).fit(X, y)
+    assert max(len(e) - 1 for e in four.bin_edges_) == 4
 
 
 def test_n_bins_with_a_custom_module_is_refused():
