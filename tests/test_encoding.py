@@ -99,3 +99,22 @@ def test_n_bins_with_a_custom_module_is_refused():
     X, y = imbalanced(100)
     with pytest.raises(ValueError, match=r"n_bins=4 encodes the default MLP"):
         tiny_net(module=TinyModule, n_bins=4).fit(X, y)
+
+
+def test_a_search_over_the_encoding():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
+
+    X, y = imbalanced(240)
+    grid = {"n_bins": [None, 4], "module__bins_with_features": [True, False]}
+    search = GridSearchCV(tiny_net(), grid, cv=StratifiedKFold(2), scoring="balanced_accuracy")
+    assert len(search.fit(X, y).cv_results_["params"]) == 4
+    d = X.shape[1]
+    for params in ParameterGrid(grid):
+        net = clone(tiny_net()).set_params(**params).fit(X, y)
+        width = net.module_.layers[0].in_features
+        if params["n_bins"] is None:
+            assert width == d and net.module_.encoding is None
+        else:
+            bins = sum(len(e) - 1 for e in net.bin_edges_)
+            assert width == (d + bins if params["module__bins_with_features"] else bins)
