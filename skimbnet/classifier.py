@@ -123,10 +123,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
     piecewise-linear encodings) did not improve its balanced accuracy on
     the selection half; the encodings improved average precision but cost
     balanced accuracy on the LunarLander demonstrations or on the noisy
-    synthetic 96/4 task of ``tests/test_classifier.py``. They are options (``member_bootstrap``,
-    ``n_bins``; ``docs/guide/network.md``). With noisy labels, or to select the epoch
-    on held-out data, use the early-stopped recipe ``n_members=1,
-    loss="ce", train_split="auto", max_epochs=200, weight_decay=0.01``
+    synthetic 96/4 task of ``tests/test_classifier.py``. They are options
+    (``member_bootstrap``, ``n_bins``; ``docs/guide/network.md``). With
+    noisy labels, or to select the epoch on held-out data, use the
+    early-stopped recipe ``n_members=1, loss="ce", train_split="auto",
+    max_epochs=200, weight_decay=0.01``
     (balanced class weights, early stopping on validation balanced
     accuracy).
 

@@ -26,6 +26,14 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray) 
 
     With integer weights this equals the unweighted quantile of the rows repeated
     that many times (numpy's ``method="inverted_cdf"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimbnet.encoding import weighted_quantiles
+    >>> weighted_quantiles(np.array([3.0, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]),
+    ...                    np.array([0.0, 0.5, 1.0]))
+    array([1., 1., 3.])
     """
     order = np.argsort(values, kind="stable")
     v, cdf = values[order], np.cumsum(weights[order], dtype=np.float64)
@@ -41,6 +49,14 @@ def quantile_bin_edges(X, sample_weight, n_bins: int, seed: int = 0) -> list[np.
     A feature with a single distinct value gets the edges ``[v, v + 1]``. Tables
     of more than ``MAX_QUANTILE_ROWS`` rows are sampled first (seeded), so the
     edges cost a bounded sort per feature.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimbnet.encoding import quantile_bin_edges
+    >>> X = np.column_stack([np.arange(9.0), np.zeros(9)])
+    >>> [e.tolist() for e in quantile_bin_edges(X, None, n_bins=4)]
+    [[0.0, 2.0, 4.0, 6.0, 8.0], [0.0, 1.0]]
     """
     n_rows, n_features = X.shape
     weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)

@@ -50,9 +50,10 @@ class MLP(nn.Module):
     bin_edges : list of 1-D arrays or None, default=None
         Each feature's bin edges: the network then starts with a
         :class:`~skimbnet.encoding.PiecewiseLinearEncoding` of the features
-        on these bins, and its first layer sees that encoding (as many inputs
-        as bins in all). ``BalancedNetClassifier(n_bins=...)`` passes the
-        training data's quantiles.
+        on these bins, and its first layer sees that encoding (one input per
+        bin, plus the features themselves with ``bins_with_features``).
+        ``BalancedNetClassifier(n_bins=...)`` passes the training data's
+        quantiles.
     bins_with_features : bool, default=True
         With ``bin_edges``: the first layer sees the (standardised) features
         as well as their encodings (``False``: the encodings only).
