@@ -202,8 +202,9 @@ def _oob_net(**params):
                 if len(self.classes_) != 2:
                     return self
                 Xa = np.asarray(X, dtype=np.float64)
-                k = self.module_.n_members
-                counts = np.random.default_rng([self._seed_, 7]).poisson(1.0, size=(len(Xa), k))
+                # the fit's own per-member counts (train_split=None: the rows of X, in order)
+                rows = (None, torch.zeros(len(Xa)), None)
+                counts = self._bootstrap_members(rows, self._seed_)[2].numpy()
                 with torch.inference_mode():
                     logits = self.infer(torch.as_tensor(Xa, dtype=self._torch_dtype))
                     rescale = getattr(self.criterion_, "prediction_logits", None)
