@@ -570,7 +570,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             raise ValueError(
                 f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
             )
-        for name in ("max_epochs", "n_members", "batch_size", "patience"):
+        for name in ("max_epochs", "n_members", "n_bins", "batch_size", "patience"):
             if isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be an int, not a bool.")
         check_class_weight_param(self.class_weight)

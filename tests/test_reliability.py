@@ -67,6 +67,7 @@ def test_all_zero_class_weights_are_an_error(data):
     "params, message",
     [
         (dict(max_epochs=True), "max_epochs=True must be an int"),
+        (dict(n_bins=True), "n_bins=True must be an int"),
         (dict(module__hidden_layer_sizes=(0,)), "must be a sequence of positive ints"),
     ],
 )
