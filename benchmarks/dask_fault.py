@@ -48,6 +48,7 @@ def main(argv=None):
             loss="ce",
             class_weight=None,
             n_members=1,
+            n_bins=None,
             max_epochs=args.epochs,
             train_split=None,
             callbacks=callbacks,

@@ -144,6 +144,7 @@ def run(seeds, max_epochs, hidden, configs, problems, log=sys.stderr):
                     train_split=None,
                     weight_decay=0.01,  # the setting these results were measured with
                     n_members=1,  # one network, as then (the default has 8 since)
+                    n_bins=None,  # no encoding, as then (the default checks one since)
                     random_state=seed,
                     **params,
                 )

@@ -67,6 +67,7 @@ VARIANTS = {
 }
 CLASSIFIER = dict(
     hidden_layer_sizes=(64, 64),
+    n_bins=None,
     max_epochs=1,
     loss="ce",
     class_weight=None,

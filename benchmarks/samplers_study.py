@@ -154,7 +154,10 @@ def quality_study(log):
                 X_tr, X_te, y_tr, y_te = train_test_split(
                     X, y, test_size=0.3, stratify=y, random_state=seed
                 )
-                clf = BalancedNetClassifier(max_epochs=MAX_EPOCHS, random_state=seed, **params)
+                # n_bins=None: no encoding, as when these results were recorded
+                clf = BalancedNetClassifier(
+                    max_epochs=MAX_EPOCHS, n_bins=None, random_state=seed, **params
+                )
                 start = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

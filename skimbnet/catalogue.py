@@ -32,8 +32,15 @@ from skimbnet.ensemble import default_estimator
 #: validation split (balanced accuracy), training stopped after ``patience``
 #: epochs without improvement and the best epoch's weights restored
 #: (``BalancedNetClassifier()`` itself trains 8 members for a fixed 60 epochs on
-#: all the rows)
-EARLY_STOPPED = {"n_members": 1, "train_split": "auto", "max_epochs": 200, "weight_decay": 0.01}
+#: all the rows, after a held-out check of the feature encoding, ``n_bins="auto"``),
+#: without a feature encoding
+EARLY_STOPPED = {
+    "n_members": 1,
+    "n_bins": None,
+    "train_split": "auto",
+    "max_epochs": 200,
+    "weight_decay": 0.01,
+}
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
     smote = _Raw(f"SMOTE(random_state={rs})")
     return [
         Strategy("plain", "plain network", _net(rs, me, loss="ce", class_weight=None, **es), net),
-        # BalancedNetClassifier()'s defaults: LDAM-DRW, 8 members in one network, 60 epochs
+        # BalancedNetClassifier()'s defaults: LDAM-DRW, 8 members in one network, 60 epochs,
+        # the encoding (none or 4 quantile bins) chosen by a held-out check
         Strategy("default", "BalancedNetClassifier() (the default)", _net(rs, me), net),
         Strategy(
             "class_weight",

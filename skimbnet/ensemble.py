@@ -60,6 +60,7 @@ def default_estimator() -> BalancedNetClassifier:
     """
     return BalancedNetClassifier(
         n_members=1,  # the bootstrap draws already make the ensemble
+        n_bins=None,  # measured without the encoding (quality.md)
         loss="ce",
         class_weight=None,
         max_epochs=60,

@@ -51,12 +51,13 @@ class MLP(nn.Module):
         Each feature's bin edges: the network then starts with a
         :class:`~skimbnet.encoding.PiecewiseLinearEncoding` of the features
         on these bins, and its first layer sees that encoding (one input per
-        bin, plus the features themselves with ``bins_with_features``).
+        bin; the features themselves too with ``bins_with_features=True``).
         ``BalancedNetClassifier(n_bins=...)`` passes the training data's
         quantiles.
-    bins_with_features : bool, default=True
+    bins_with_features : bool, default=False
         With ``bin_edges``: the first layer sees the (standardised) features
-        as well as their encodings (``False``: the encodings only).
+        as well as their encodings (``False``: the encodings only, as in
+        Gorishniy et al.; it ranked better on the development suite).
 
     Examples
     --------
@@ -76,7 +77,7 @@ class MLP(nn.Module):
         dropout: float = 0.0,
         n_members: int = 1,
         bin_edges=None,
-        bins_with_features: bool = True,
+        bins_with_features: bool = False,
     ):
         super().__init__()
         if int(n_members) < 1:

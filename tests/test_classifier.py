@@ -182,7 +182,8 @@ def test_integer_sample_weight_equals_repeated_rows():
     rng = np.random.RandomState(0)
     X, y = rng.rand(20, 4), rng.randint(0, 2, 20)
     weights = rng.randint(0, 4, 20)
-    params = dict(max_epochs=30, dtype="float64", train_split=None, random_state=0)
+    # a validation split and n_bins="auto"'s held-out check draw rows, not weights
+    params = dict(max_epochs=30, dtype="float64", train_split=None, n_bins=None, random_state=0)
     weighted = BalancedNetClassifier(**params).fit(X, y, sample_weight=weights)
     repeated = BalancedNetClassifier(**params).fit(X.repeat(weights, 0), y.repeat(weights))
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-7)

@@ -226,7 +226,7 @@ def test_checkpoint_saves_the_best_epoch_and_a_new_process_restores_it(data, tmp
             np.save("pickled.npy", pickle.load(fh).predict_proba(X))
         # the parameters file loads into a fitted classifier of the same shape
         skeleton = BalancedNetClassifier(
-            hidden_layer_sizes=(16,), n_members=1, loss="ce", random_state=0,
+            hidden_layer_sizes=(16,), n_members=1, loss="ce", n_bins=None, random_state=0,
             **{dict(params, max_epochs=1)!r}
         ).fit(X, y)
         skeleton.load_params(f_params="best_params.pt")

@@ -27,6 +27,7 @@ def tiny_net(**params):
         max_epochs=4,
         lr=1e-2,
         train_split=None,
+        n_bins=None,  # n_bins="auto" fits three networks; tests/test_encoding.py checks it
         random_state=0,
     )
     defaults.update(params)
