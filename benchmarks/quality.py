@@ -599,7 +599,11 @@ def half_section(half, runs, info, focus):
         return []
     names = sorted(results, key=lambda m: order.index(m) if m in order else len(order))
     cells = sorted({c for per in results.values() for c in per})
-    complete = [m for m in names if len(results[m]) == len(cells)]
+    # the field: every model that finished every cell, candidates aside (each is ranked in
+    # the field on its own, as a default in its place would be)
+    complete = [
+        m for m in names if len(results[m]) == len(cells) and not m.startswith("candidate:")
+    ]
     partial = [m for m in names if m not in complete]
     means = {m: {c: _cell_means(e) for c, e in results[m].items()} for m in names}
 
@@ -612,7 +616,7 @@ def half_section(half, runs, info, focus):
         return {m: {k: float(np.mean(v)) for k, v in per.items()} for m, per in ranks.items()}
 
     ranks = mean_ranks(complete, cells) if complete else {}
-    for m in partial:  # ranked among the complete models on the partial model's own cells
+    for m in partial:  # ranked among the field on its own cells
         ranks[m] = mean_ranks(complete + [m], sorted(results[m]))[m]
     seeds = sorted({c[0] for c in cells}, key=int)
     datasets = sorted({c[1] for c in cells})
@@ -638,8 +642,8 @@ def half_section(half, runs, info, focus):
     lines.append("")
     if partial:
         lines += [
-            "\\* not run on every cell: ranked among the complete models on its own cells "
-            "(the complete models' ranks do not include it).",
+            "\\* a candidate, or not run on every cell: ranked alone among the models above on "
+            "its own cells (their ranks do not include it).",
             "",
         ]
     if focus in results:
