@@ -174,6 +174,18 @@ def test_auto_skips_the_check_where_it_cannot_run():
     assert warm.fit(X, y).bin_edges_ is edges
 
 
+def test_auto_leaves_rows_of_zero_weight_out_of_the_check():
+    X, y = _steps(200)
+    w = np.ones(len(y))
+    rare = np.flatnonzero(y == 1)
+    w[rare[5:]] = 0.0  # 5 rows of class 1 carry weight: the split must keep some to train on
+    for seed in range(3):
+        net = tiny_net(n_bins="auto", random_state=seed).fit(X, y, sample_weight=w)
+        assert net.bins_check_ is not None
+    w[rare[3:]] = 0.0  # 3 weighted rows: too few for a check
+    assert tiny_net(n_bins="auto").fit(X, y, sample_weight=w).bins_check_ is None
+
+
 def test_auto_says_what_it_chose(capsys):
     X, y = _steps(200)
     tiny_net(n_bins="auto", verbose=1).fit(X, y)
