@@ -295,20 +295,19 @@ CANDIDATES.update(
 )
 
 
-def _held_out_choice(choices, fraction=0.25):
+def _held_out_choice(choices):
     """A prototype: fit each configuration in ``choices`` (BalancedNetClassifier
     parameters) on a stratified 75% of the rows, score it on the other 25% by the mean of
     balanced accuracy and macro one-vs-rest ROC-AUC (the decision and the ranking), and
-    refit the best (the first on ties) on all rows. Model selection by a held-out check,
-    with the rare rows of the check returned to the final fit."""
+    refit the best (the first on ties) on all rows: the check of the library's
+    ``n_bins="auto"`` (``skimbnet._choice.held_out_scores``), for any list of choices."""
 
     def factory(seed):
         import numpy as np
         from sklearn.base import BaseEstimator, ClassifierMixin
-        from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-        from sklearn.model_selection import StratifiedShuffleSplit
 
         from skimbnet import BalancedNetClassifier
+        from skimbnet._choice import held_out_scores
 
         def make(params):
             return BalancedNetClassifier(**{"n_bins": None, **params}, random_state=seed)
@@ -316,26 +315,10 @@ def _held_out_choice(choices, fraction=0.25):
         class HeldOutChoice(ClassifierMixin, BaseEstimator):
             def fit(self, X, y):
                 X, y = np.asarray(X), np.asarray(y)
-                _, counts = np.unique(y, return_counts=True)
-                self.scores_ = None
-                best = 0
-                if counts.min() >= 4:
-                    split = StratifiedShuffleSplit(1, test_size=fraction, random_state=seed)
-                    fit_rows, check_rows = next(split.split(X, y))
-                    self.scores_ = []
-                    for params in choices:
-                        net = make(params).fit(X[fit_rows], y[fit_rows])
-                        proba = net.predict_proba(X[check_rows])
-                        yc = y[check_rows]
-                        ba = balanced_accuracy_score(yc, net.predict(X[check_rows]))
-                        if len(net.classes_) == 2:
-                            auc = roc_auc_score(yc == net.classes_[1], proba[:, 1])
-                        else:
-                            auc = roc_auc_score(yc, proba, multi_class="ovr", labels=net.classes_)
-                        self.scores_.append(0.5 * (ba + auc))
-                    best = int(np.argmax(self.scores_))
-                self.choice_ = best
-                self.net_ = make(choices[best]).fit(X, y)
+                candidates = [make(params) for params in choices]
+                self.scores_ = held_out_scores(candidates, X, y, np.ones(len(y)), seed)
+                self.choice_ = 0 if self.scores_ is None else int(np.argmax(self.scores_))
+                self.net_ = make(choices[self.choice_]).fit(X, y)
                 self.classes_ = self.net_.classes_
                 return self
 
