@@ -181,7 +181,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         callbacks and print nothing (Ctrl-C, as in skorch, ends the fit it
         falls in, there a check's). No check (``None``) with a custom
         ``module``, in ``partial_fit``, or when a class has fewer than 4
-        rows. For the default MLP only (an int with a custom ``module`` is
+        rows of positive weight. For the default MLP only (an int with a custom ``module`` is
         an error). What each did on the development suite and the game:
         ``docs/guide/network.md``.
     member_bootstrap : bool, default=False
