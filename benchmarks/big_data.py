@@ -89,7 +89,7 @@ def main(argv=None):
 
     clf = BalancedNetClassifier(
         hidden_layer_sizes=(128, 64),
-        n_bins=None,  # one fit, no held-out check: what the recorded results timed
+        n_bins=None,  # no encoding: what the recorded results timed
         loss="ce",  # with weight_decay=0.01: the settings the recorded results used
         weight_decay=0.01,
         sampler="balanced",

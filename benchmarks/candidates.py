@@ -295,19 +295,49 @@ CANDIDATES.update(
 )
 
 
+def held_out_scores(candidates, X, y, sample_weight, seed, fraction=0.25, min_rows=4):
+    """Each candidate's mean of balanced accuracy and macro one-vs-rest ROC-AUC on a
+    stratified held-out ``fraction`` of the rows of positive weight (``None`` where a class
+    has fewer than ``min_rows`` such rows), every candidate fitted on the same other rows."""
+    import numpy as np
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    rows = np.flatnonzero(sample_weight > 0)
+    classes, counts = np.unique(y[rows], return_counts=True)
+    if len(classes) < len(np.unique(y)) or counts.min() < min_rows:
+        return None
+    split = StratifiedShuffleSplit(1, test_size=fraction, random_state=seed)
+    fit_part, check_part = next(split.split(np.zeros((len(rows), 1)), y[rows]))
+    fit_rows, check_rows = rows[fit_part], rows[check_part]
+    X_check, y_check, w_check = X[check_rows], y[check_rows], sample_weight[check_rows]
+    scores = []
+    for model in candidates:
+        model.fit(X[fit_rows], y[fit_rows], sample_weight=sample_weight[fit_rows])
+        proba, classes = model.predict_proba(X_check), model.classes_
+        ba = balanced_accuracy_score(y_check, model.predict(X_check), sample_weight=w_check)
+        if len(classes) == 2:
+            auc = roc_auc_score(y_check == classes[1], proba[:, 1], sample_weight=w_check)
+        else:
+            auc = roc_auc_score(
+                y_check, proba, multi_class="ovr", labels=classes, sample_weight=w_check
+            )
+        scores.append(float(0.5 * (ba + auc)))
+    return scores
+
+
 def _held_out_choice(choices):
     """A prototype: fit each configuration in ``choices`` (BalancedNetClassifier
     parameters) on a stratified 75% of the rows, score it on the other 25% by the mean of
     balanced accuracy and macro one-vs-rest ROC-AUC (the decision and the ranking), and
-    refit the best (the first on ties) on all rows: the check of the library's
-    ``n_bins="auto"`` (``skimbnet._choice.held_out_scores``), for any list of choices."""
+    refit the best (the first on ties) on all rows: the check behind the library's
+    ``n_bins="auto"`` of version 0.5 (before the two-view network), for any list of choices."""
 
     def factory(seed):
         import numpy as np
         from sklearn.base import BaseEstimator, ClassifierMixin
 
         from skimbnet import BalancedNetClassifier
-        from skimbnet._choice import held_out_scores
 
         def make(params):
             return BalancedNetClassifier(**{"n_bins": None, **params}, random_state=seed)
@@ -340,5 +370,56 @@ CANDIDATES.update(
         "choose_ple4_k8": _held_out_choice(
             [{}, {"n_bins": 4, "module__bins_with_features": False}]
         ),
+    }
+)
+
+
+def _mixed_net(n_bins=4, **params):
+    """A prototype: half the members see the features, half their ``n_bins``-bin
+    piecewise-linear encodings, in one network trained on all the rows (the mean of the
+    members' losses, the mean of their probabilities): both configurations of the
+    ``n_bins="auto"`` check averaged instead of chosen, at about one fit's cost."""
+
+    def factory(seed):
+        import torch
+
+        from skimbnet import BalancedNetClassifier
+        from skimbnet.modules import MLP
+
+        class MixedMLP(torch.nn.Module):
+            def __init__(self, raw, encoded):
+                super().__init__()
+                self.raw, self.encoded = raw, encoded
+
+            def forward(self, X):
+                return torch.cat([self.raw(X), self.encoded(X)], dim=1)
+
+        class MixedNet(BalancedNetClassifier):
+            def initialize_module(self):
+                super().initialize_module()
+                edges = getattr(self, "bin_edges_", None)
+                if edges is None:
+                    return self
+                k = self.n_members // 2
+                common = dict(hidden_layer_sizes=tuple(self.hidden_layer_sizes))
+                n, c = self.n_features_in_, len(self.classes_)
+                module = MixedMLP(
+                    MLP(n, c, n_members=k, **common),
+                    MLP(n, c, n_members=self.n_members - k, bin_edges=edges, **common),
+                )
+                self.module_ = module.to(dtype=self._torch_dtype)
+                return self
+
+        return MixedNet(**{"n_bins": n_bins, **params}, random_state=seed)
+
+    return factory
+
+
+CANDIDATES.update(
+    {
+        # 4 members on the features and 4 on their 4-bin encodings, one network, one fit
+        # (the library's n_bins="auto" since, skimbnet.modules.TwoViewMLP: the same network
+        # but for the random draws of its initial weights)
+        "mixed_ple4_k8": _mixed_net(),
     }
 )

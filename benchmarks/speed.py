@@ -93,7 +93,7 @@ def _skimbnet_fit(X, y, **params):
     clf = BalancedNetClassifier(
         hidden_layer_sizes=HIDDEN,
         n_members=1,  # the hand-written loop's one network
-        n_bins=None,  # no encoding and no held-out check, as in the hand-written loop
+        n_bins=None,  # no encoding, as in the hand-written loop
         dtype="float32",
         optimizer=torch.optim.Adam,
         weight_decay=None,  # Adam's own default (none), as in the hand-written loop

@@ -34,8 +34,7 @@ EPOCHS = 60
 
 def strategies(seed=0):
     """Name -> unfitted model; everything that matters here is spelled out."""
-    # n_bins=None: one fit per strategy (no held-out check of the encoding), whose epochs
-    # are the curves
+    # n_bins=None: every strategy on the same plain network (no feature encoding)
     common = dict(max_epochs=EPOCHS, patience=None, train_split=0.2, n_bins=None,
                   scoring="balanced_accuracy", random_state=seed)
     return {

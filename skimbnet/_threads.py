@@ -64,8 +64,12 @@ def work_per_row(module: torch.nn.Module) -> int:
     """Multiply-adds of one row's forward pass, estimated from the parameter count.
 
     Each weight is used once per row in a stack of linear layers; a module of
-    ``k`` members (``n_members``, TabM-mini) runs its shared layers ``k`` times.
+    ``k`` members (``n_members``, TabM-mini) runs its shared layers ``k`` times;
+    a module of ``views`` (:class:`~skimbnet.modules.TwoViewMLP`) runs each.
     """
+    views = getattr(module, "views", None)
+    if views:
+        return sum(work_per_row(view) for view in views)
     params = sum(p.numel() for p in module.parameters())
     return int(params * max(1, int(getattr(module, "n_members", 1) or 1)))
 

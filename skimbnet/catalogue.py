@@ -32,7 +32,7 @@ from skimbnet.ensemble import default_estimator
 #: validation split (balanced accuracy), training stopped after ``patience``
 #: epochs without improvement and the best epoch's weights restored
 #: (``BalancedNetClassifier()`` itself trains 8 members for a fixed 60 epochs on
-#: all the rows, after a held-out check of the feature encoding, ``n_bins="auto"``),
+#: all the rows, half of them on 4-bin feature encodings, ``n_bins="auto"``),
 #: without a feature encoding
 EARLY_STOPPED = {
     "n_members": 1,
@@ -91,7 +91,7 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
     return [
         Strategy("plain", "plain network", _net(rs, me, loss="ce", class_weight=None, **es), net),
         # BalancedNetClassifier()'s defaults: LDAM-DRW, 8 members in one network, 60 epochs,
-        # the encoding (none or 4 quantile bins) chosen by a held-out check
+        # half the members on the features, half on their 4-bin encodings
         Strategy("default", "BalancedNetClassifier() (the default)", _net(rs, me), net),
         Strategy(
             "class_weight",

@@ -182,8 +182,8 @@ def test_integer_sample_weight_equals_repeated_rows():
     rng = np.random.RandomState(0)
     X, y = rng.rand(20, 4), rng.randint(0, 2, 20)
     weights = rng.randint(0, 4, 20)
-    # a validation split and n_bins="auto"'s held-out check draw rows, not weights
-    params = dict(max_epochs=30, dtype="float64", train_split=None, n_bins=None, random_state=0)
+    # at the defaults (n_bins="auto": weighted quantile edges); a validation split draws rows
+    params = dict(max_epochs=30, dtype="float64", train_split=None, random_state=0)
     weighted = BalancedNetClassifier(**params).fit(X, y, sample_weight=weights)
     repeated = BalancedNetClassifier(**params).fit(X.repeat(weights, 0), y.repeat(weights))
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-7)
@@ -296,11 +296,14 @@ def test_default_mlp_parameters(imbalanced):
     assert [m.out_features for m in linear] == [7, 5, 2]
     assert any(isinstance(m, torch.nn.Tanh) for m in layers)
     assert any(isinstance(m, torch.nn.Dropout) for m in layers)
-    # the default: 8 members share the hidden layers, each has its own output layer
-    members = fast(**params).fit(X, y).module_
-    assert [m.out_features for m in members.layers if isinstance(m, torch.nn.Linear)] == [7, 5]
-    assert tuple(members.head_weight.shape) == (8, 5, 2)
-    assert tuple(members.adapters.shape) == (8, X.shape[1])
+    # the default: two views of 8 members each; in a view the members share the hidden
+    # layers and each has its own output layer
+    two_views = BalancedNetClassifier(**params, random_state=0).fit(X, y).module_
+    for view in (two_views.features, two_views.encoded):
+        assert [m.out_features for m in view.layers if isinstance(m, torch.nn.Linear)] == [7, 5]
+        assert tuple(view.head_weight.shape) == (8, 5, 2)
+    assert tuple(two_views.features.adapters.shape) == (8, X.shape[1])
+    assert two_views.n_members == 16 and two_views.encoded.encoding is not None
 
 
 def test_verbose_prints_the_epoch_table(imbalanced, capsys):

@@ -123,8 +123,9 @@ def test_same_seed_same_model_different_seed_different_model(kind):
     nets = [first] if kind == "net" else first.estimators_
     other_nets = [other] if kind == "net" else other.estimators_
     for a, b in zip(nets, other_nets):
-        weight_a = a.module_.state_dict()["layers.0.weight"]
-        assert not torch.equal(weight_a, b.module_.state_dict()["layers.0.weight"])
+        # the first layer's weights (the default's two views: "features.layers.0.weight")
+        key = next(k for k in a.module_.state_dict() if k.endswith("layers.0.weight"))
+        assert not torch.equal(a.module_.state_dict()[key], b.module_.state_dict()[key])
 
 
 def test_same_seed_same_predictions_in_another_process(tmp_path):

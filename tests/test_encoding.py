@@ -89,7 +89,7 @@ def test_sample_weights_move_the_edges_like_repeated_rows():
 
 
 def test_no_encoding_with_n_bins_none():
-    assert BalancedNetClassifier().n_bins == "auto"  # the default checks both
+    assert BalancedNetClassifier().n_bins == "auto"  # the default adds an encoded view
     X, y = imbalanced(200)
     net = BalancedNetClassifier(n_bins=None, max_epochs=1, random_state=0).fit(X, y)
     assert net.bin_edges_ is None and net.module_.encoding is None
@@ -135,74 +135,49 @@ def _steps(n=400, seed=0):
     return X, y
 
 
-def test_auto_chooses_by_the_held_out_check_and_refits_on_all_rows():
-    from sklearn.base import clone
+def test_auto_adds_an_encoded_view_to_the_features_view():
+    import pickle
 
-    from skimbnet._choice import check_score, held_out_scores
+    from skimbnet.modules import TwoViewMLP
 
     X, y = _steps()
     X0 = X.copy()
-    net = tiny_net(n_bins="auto", max_epochs=8).fit(X, y)
+    net = tiny_net(n_bins="auto", n_members=2, max_epochs=8).fit(X, y)
     np.testing.assert_array_equal(X, X0)  # the user's array is never modified
-    assert list(net.bins_check_) == ["n_bins=None", "n_bins=4"]
-    # the same scores as checking the two configurations by hand, and the better one kept
-    candidates = [tiny_net(max_epochs=8, n_bins=n) for n in (None, 4)]
-    by_hand = held_out_scores(candidates, X, y, np.ones(len(y)), 0)
-    assert list(net.bins_check_.values()) == by_hand
-    assert net.n_bins_ == 4 and by_hand[1] > by_hand[0]
-    # the final network is a plain fit with the chosen n_bins on every row
-    plain = clone(net).set_params(n_bins=4).fit(X, y)
-    np.testing.assert_array_equal(net.predict_proba(X), plain.predict_proba(X))
-    assert net.bins_check_ is not None and plain.bins_check_ is None
-    assert 0.0 <= check_score(plain, X, y) <= 1.0
+    module = net.module_
+    assert isinstance(module, TwoViewMLP) and net.n_bins_ == 4 and module.n_members == 4
+    assert module.features.encoding is None and module.features.n_members == 2
+    assert module.encoded.encoding is not None and module.encoded.n_members == 2
+    assert module.encoded.layers[0].in_features == sum(len(e) - 1 for e in net.bin_edges_)
+    # prediction: the mean of the four members' probabilities, both views
+    X_t = net._standardize(torch.as_tensor(X, dtype=net._torch_dtype))
+    with torch.no_grad():
+        members = torch.softmax(module(X_t), dim=-1).mean(dim=1).numpy()
+    np.testing.assert_allclose(net.predict_proba(X), members, rtol=0, atol=1e-12)
+    # the encoded members see the steps sooner than the features' view alone
+    plain = tiny_net(n_bins=None, n_members=2, max_epochs=8).fit(X, y)
+    assert (net.predict(X) == y).mean() > (plain.predict(X) == y).mean() + 0.04  # 0.805, 0.755
+    again = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(again.predict_proba(X), net.predict_proba(X))
+    # one member per view still gives the member axis
+    single = tiny_net(n_bins="auto", n_members=1).fit(X, y)
+    assert single.module_(X_t).shape == (len(X), 2, 2)
 
 
-def test_auto_skips_the_check_where_it_cannot_run():
-    X, y = _steps(200)
-    y = y.copy()
-    y[np.flatnonzero(y == 1)[3:]] = 0  # 3 rows of class 1: too few to hold one out
-    few = tiny_net(n_bins="auto").fit(X, y)
-    assert few.n_bins_ is None and few.bins_check_ is None and few.bin_edges_ is None
+def test_auto_means_no_encoding_with_a_custom_module_or_in_partial_fit():
     X, y = _steps(200)
     custom = tiny_net(module=TinyModule, n_bins="auto").fit(X, y)  # no error: no encoding
-    assert custom.n_bins_ is None and custom.bins_check_ is None
-    streamed = tiny_net(n_bins="auto").partial_fit(X, y)
-    assert streamed.n_bins_ is None and streamed.bins_check_ is None
-    # a warm start keeps the first fit's choice and its edges
-    warm = tiny_net(n_bins="auto", warm_start=True).fit(X, y)
-    edges = warm.bin_edges_
-    assert warm.fit(X, y).bin_edges_ is edges
-
-
-def test_auto_leaves_rows_of_zero_weight_out_of_the_check():
-    X, y = _steps(200)
-    w = np.ones(len(y))
-    rare = np.flatnonzero(y == 1)
-    w[rare[5:]] = 0.0  # 5 rows of class 1 carry weight: the split must keep some to train on
-    for seed in range(3):
-        net = tiny_net(n_bins="auto", random_state=seed).fit(X, y, sample_weight=w)
-        assert net.bins_check_ is not None
-    w[rare[3:]] = 0.0  # 3 weighted rows: too few for a check
-    assert tiny_net(n_bins="auto").fit(X, y, sample_weight=w).bins_check_ is None
-
-
-def test_auto_says_what_it_chose(capsys):
-    X, y = _steps(200)
-    tiny_net(n_bins="auto", verbose=1).fit(X, y)
-    out = capsys.readouterr().out
-    assert "n_bins='auto': held-out score" in out and "training with n_bins=" in out
-    assert out.count("epoch") == 1  # the check's fits print nothing
-
-
-def test_an_interrupting_callback_ends_each_fit_of_the_check_as_it_ends_a_plain_fit():
-    # skorch's EarlyStopping (and Ctrl-C) end training with KeyboardInterrupt
-    from test_determinism_persistence import InterruptAt
-
-    X, y = _steps(200)
-    net = tiny_net(n_bins="auto", max_epochs=6, callbacks=[InterruptAt(2)]).fit(X, y)
-    assert len(net.history) == 2 and net.bins_check_ is not None
-    early = tiny_net(n_bins="auto", max_epochs=40, train_split="auto", patience=2).fit(X, y)
-    assert len(early.history) < 40 and early.bins_check_ is not None
+    assert custom.n_bins_ is None and custom.bin_edges_ is None
+    streamed = tiny_net(n_bins="auto", n_members=2).partial_fit(X, y)
+    assert streamed.n_bins_ is None and type(streamed.module_).__name__ == "MLP"
+    # an explicit n_bins encodes every member (a plain MLP)
+    four = tiny_net(n_bins=4, n_members=2).fit(X, y)
+    assert type(four.module_).__name__ == "MLP" and four.module_.encoding is not None
+    # a warm start keeps the first fit's edges and network
+    warm = tiny_net(n_bins="auto", n_members=2, warm_start=True).fit(X, y)
+    edges, module = warm.bin_edges_, warm.module_
+    warm.fit(X, y)
+    assert warm.bin_edges_ is edges and warm.module_ is module
 
 
 def test_bad_n_bins_names_the_parameter():

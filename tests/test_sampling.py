@@ -356,10 +356,7 @@ def test_classifier_passes_its_own_seed_to_the_sampler(monkeypatch):
     X = np.random.default_rng(0).normal(size=(200, 3))
     y = (X[:, 0] > 1).astype(int)
     for _ in range(2):
-        # n_bins=None: one fit per call (n_bins="auto" adds the held-out check's two)
-        BalancedNetClassifier(sampler="balanced", max_epochs=1, n_bins=None, random_state=3).fit(
-            X, y
-        )
+        BalancedNetClassifier(sampler="balanced", max_epochs=1, random_state=3).fit(X, y)
     assert len(seen) == 2 and seen[0] is not None and seen[0] == seen[1]
 
 

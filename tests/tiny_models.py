@@ -27,7 +27,7 @@ def tiny_net(**params):
         max_epochs=4,
         lr=1e-2,
         train_split=None,
-        n_bins=None,  # n_bins="auto" fits three networks; tests/test_encoding.py checks it
+        n_bins=None,  # the plain MLP; tests/test_encoding.py checks n_bins="auto"
         random_state=0,
     )
     defaults.update(params)
@@ -44,8 +44,9 @@ def tiny_ensemble(n_estimators=3, **params):
 
 def early_stopped_net(**params):
     """The early-stopped recipe (cross-entropy, a validation split when the classes
-    allow it) on a budget of 15 epochs, otherwise the classifier's defaults."""
-    defaults = dict(loss="ce", train_split="auto", max_epochs=15, random_state=0)
+    allow it) on a budget of 15 epochs, on the features' view only (``n_bins=None``: one
+    MLP of 8 members), otherwise the classifier's defaults."""
+    defaults = dict(loss="ce", train_split="auto", max_epochs=15, n_bins=None, random_state=0)
     defaults.update(params)
     return BalancedNetClassifier(**defaults)
 
