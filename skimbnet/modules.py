@@ -143,8 +143,10 @@ class TwoViewMLP(nn.Module):
     of all the members' losses) and predict together (the mean of all the
     members' probabilities): the two configurations averaged, each at full
     strength, at about two networks' cost. On the development suite it
-    ranked above either view alone and above choosing one by a held-out
-    check (``docs/guide/network.md``).
+    ranked above choosing one view by a held-out check on every metric of
+    both halves, and above either view alone but for the selection half's
+    average precision, where the encodings alone rank better
+    (``docs/guide/network.md``).
 
     Parameters
     ----------
