@@ -168,7 +168,8 @@ class TwoViewMLP(nn.Module):
     >>> from skimbnet.modules import TwoViewMLP
     >>> edges = [np.array([-1.0, 0.0, 1.0])] * 3
     >>> net = TwoViewMLP(n_features=3, n_classes=2, bin_edges=edges, hidden_layer_sizes=(8,))
-    >>> net(torch.zeros(5, 3)).shape  # (rows, members of both views, classes)
+    >>> net = net.double()  # one dtype for the layers and the edges' buffers
+    >>> net(torch.zeros(5, 3, dtype=torch.float64)).shape  # (rows, members of both views, classes)
     torch.Size([5, 16, 2])
     """
 

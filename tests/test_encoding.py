@@ -28,6 +28,13 @@ def test_docstring_examples():
     assert doctest.testmod(encoding).failed == 0
 
 
+def test_module_docstring_examples():
+    import skimbnet.modules as modules
+
+    result = doctest.testmod(modules)
+    assert result.attempted >= 5 and result.failed == 0
+
+
 def test_encoding_matches_the_formula_with_uneven_bin_counts():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=300), rng.integers(0, 2, 300), rng.exponential(size=300)])
