@@ -31,8 +31,8 @@ from skimbnet.ensemble import default_estimator
 #: network (no in-network ensemble), the epoch chosen on a stratified 15%
 #: validation split (balanced accuracy), training stopped after ``patience``
 #: epochs without improvement and the best epoch's weights restored
-#: (``BalancedNetClassifier()`` itself trains 8 members for a fixed 60 epochs on
-#: all the rows, half of them on 4-bin feature encodings, ``n_bins="auto"``),
+#: (``BalancedNetClassifier()`` itself trains 8 members on the features and 8 on
+#: their 4-bin encodings for a fixed 60 epochs on all the rows, ``n_bins="auto"``),
 #: without a feature encoding
 EARLY_STOPPED = {
     "n_members": 1,
@@ -90,8 +90,8 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
     smote = _Raw(f"SMOTE(random_state={rs})")
     return [
         Strategy("plain", "plain network", _net(rs, me, loss="ce", class_weight=None, **es), net),
-        # BalancedNetClassifier()'s defaults: LDAM-DRW, 8 members in one network, 60 epochs,
-        # half the members on the features, half on their 4-bin encodings
+        # BalancedNetClassifier()'s defaults: LDAM-DRW, 60 epochs, one network of 8 members
+        # on the features and 8 on their 4-bin encodings
         Strategy("default", "BalancedNetClassifier() (the default)", _net(rs, me), net),
         Strategy(
             "class_weight",
