@@ -185,6 +185,12 @@ class TwoViewMLP(nn.Module):
         bins_with_features: bool = False,
     ):
         super().__init__()
+        if bin_edges is None:
+            # without edges both views would be the same plain MLP
+            raise ValueError(
+                "TwoViewMLP needs bin_edges (each feature's bin edges) for its encoded view; "
+                "use MLP for the features alone."
+            )
         layers = dict(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,

@@ -171,6 +171,13 @@ def test_auto_adds_an_encoded_view_to_the_features_view():
     assert single.module_(X_t).shape == (len(X), 2, 2)
 
 
+def test_two_view_mlp_needs_bin_edges():
+    from skimbnet.modules import TwoViewMLP
+
+    with pytest.raises(ValueError, match="TwoViewMLP needs bin_edges"):
+        TwoViewMLP(3, 2, bin_edges=None)
+
+
 def test_auto_means_no_encoding_with_a_custom_module_or_in_partial_fit():
     X, y = _steps(200)
     custom = tiny_net(module=TinyModule, n_bins="auto").fit(X, y)  # no error: no encoding
