@@ -63,6 +63,7 @@ def data():
 
 
 def train(rank: int, world_size: int, port: int) -> None:
+    """One process: join the gloo group on loopback, train, leave the group together."""
     torch.set_num_threads(1)
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
@@ -70,37 +71,43 @@ def train(rank: int, world_size: int, port: int) -> None:
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     dist.init_process_group("gloo", rank=rank, world_size=world_size)
     try:
-        X_train, X_test, y_train, y_test = data()
-        dataset = TensorDataset(torch.from_numpy(X_train), torch.from_numpy(y_train))
-        # num_replicas and rank come from torch.distributed; the seed must be the
-        # same on every rank (random_state=None would broadcast rank 0's)
-        sampler = ClassBalancedSampler().build(y_train, random_state=0)
-        loader = DataLoader(dataset, batch_size=64, sampler=sampler)
-
-        torch.manual_seed(0)  # the same initial weights on every rank
-        model = DistributedDataParallel(
-            nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 2))
-        )
-        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-        loss_fn = nn.CrossEntropyLoss()
-        for epoch in range(EPOCHS):
-            sampler.set_epoch(epoch)
-            rows = rare = 0
-            for xb, yb in loader:
-                optimizer.zero_grad()
-                loss_fn(model(xb), yb).backward()  # DDP averages the gradients
-                optimizer.step()
-                rows += len(yb)
-                rare += int(yb.sum())
-            say(f"rank {rank} epoch {epoch}: {rows} rows, rare share {rare / rows:.2f}")
-
-        if rank == 0:
-            with torch.no_grad():
-                predicted = model(torch.from_numpy(X_test)).argmax(1).numpy()
-            score = balanced_accuracy_score(y_test, predicted)
-            say(f"held-out balanced accuracy: {score:.3f}")
+        # the DDP model lives inside fit_and_score: its reducer holds the process
+        # group, and a group torn down at interpreter exit can abort the process
+        fit_and_score(rank)
+        dist.barrier()  # no rank closes its connections while the other still uses them
     finally:
         dist.destroy_process_group()
+
+
+def fit_and_score(rank: int) -> None:
+    """Train one DDP model on this rank's shards; rank 0 scores it on held-out rows."""
+    X_train, X_test, y_train, y_test = data()
+    dataset = TensorDataset(torch.from_numpy(X_train), torch.from_numpy(y_train))
+    # num_replicas and rank come from torch.distributed; the seed must be the
+    # same on every rank (random_state=None would broadcast rank 0's)
+    sampler = ClassBalancedSampler().build(y_train, random_state=0)
+    loader = DataLoader(dataset, batch_size=64, sampler=sampler)
+
+    torch.manual_seed(0)  # the same initial weights on every rank
+    model = DistributedDataParallel(nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 2)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(EPOCHS):
+        sampler.set_epoch(epoch)
+        rows = rare = 0
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss_fn(model(xb), yb).backward()  # DDP averages the gradients
+            optimizer.step()
+            rows += len(yb)
+            rare += int(yb.sum())
+        say(f"rank {rank} epoch {epoch}: {rows} rows, rare share {rare / rows:.2f}")
+
+    if rank == 0:
+        with torch.no_grad():
+            predicted = model(torch.from_numpy(X_test)).argmax(1).numpy()
+        score = balanced_accuracy_score(y_test, predicted)
+        say(f"held-out balanced accuracy: {score:.3f}")
 
 
 def main() -> None:
