@@ -414,3 +414,23 @@ CANDIDATES.update(
         "mixed_ple4_k8": _mixed_net(),
     }
 )
+
+
+def _ensemble(**member_params):
+    def factory(seed):
+        from skimbnet import BootstrapEnsembleClassifier
+        from skimbnet.ensemble import default_estimator
+
+        member = default_estimator().set_params(**member_params)
+        return BootstrapEnsembleClassifier(member, random_state=seed)
+
+    return factory
+
+
+CANDIDATES.update(
+    {
+        # the ensemble whose members see the features and their 4-bin encodings
+        # (n_bins="auto": a TwoViewMLP of one member per view), as the single default does
+        "ensemble_two_view": _ensemble(n_bins="auto"),
+    }
+)
