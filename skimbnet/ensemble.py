@@ -93,8 +93,9 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         nested ``*__random_state``) replaced by a seed derived from this
         ensemble's ``random_state``. ``None`` uses :func:`default_estimator`,
         a :class:`~skimbnet.BalancedNetClassifier` with ``class_weight=None``
-        and one network per view (the features and their encodings). To tune the members, pass the estimator
-        explicitly and search ``estimator__<param>``.
+        and one network per view (the features and their encodings). To tune
+        the members, pass the estimator explicitly and search
+        ``estimator__<param>``.
     n_estimators : int, default=10
         Number of members (each trained on its own draw).
     samples_per_class : None, int or dict, default=None
