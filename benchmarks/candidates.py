@@ -434,3 +434,42 @@ CANDIDATES.update(
         "ensemble_two_view": _ensemble(n_bins="auto"),
     }
 )
+
+
+def ldam_drw_lr_factor(epoch, max_epochs=60):
+    """The learning-rate factor of LDAM-DRW's published schedule (Cao et al. 2019, the
+    authors' ``cifar_train.py``: linear warm-up over the first 5 of 200 epochs, x0.1 from
+    epoch 160, where the deferred re-weighting starts, x0.01 from 180), as fractions of
+    ``max_epochs``; ``epoch`` is 0-based, as ``LambdaLR`` counts."""
+    t = (epoch + 1) / max_epochs
+    if t <= 0.025:
+        return t / 0.025
+    if t > 0.9:
+        return 0.01
+    if t > 0.8:
+        return 0.1
+    return 1.0
+
+
+def _paper_schedule_net(**params):
+    def factory(seed):
+        from skorch.callbacks import LRScheduler
+        from torch.optim.lr_scheduler import LambdaLR
+
+        from skimbnet import BalancedNetClassifier
+
+        schedule = LRScheduler(LambdaLR, lr_lambda=ldam_drw_lr_factor)
+        return BalancedNetClassifier(
+            callbacks=[("lr_schedule", schedule)], random_state=seed, **params
+        )
+
+    return factory
+
+
+CANDIDATES.update(
+    {
+        # the default with LDAM-DRW's learning-rate schedule: the re-weighted last 20% of
+        # the epochs train at a tenth of the rate, the last 10% at a hundredth (the paper's)
+        "ldam_lr_drop": _paper_schedule_net(),
+    }
+)
