@@ -473,3 +473,22 @@ CANDIDATES.update(
         "ldam_lr_drop": _paper_schedule_net(),
     }
 )
+
+
+def _over_sampled_net(**params):
+    def factory(seed):
+        from imblearn.over_sampling import RandomOverSampler
+
+        return _net(resampler=RandomOverSampler(random_state=seed), **params)(seed)
+
+    return factory
+
+
+CANDIDATES.update(
+    {
+        # the game's regime (thousands of states of a deterministic expert): one network,
+        # trained 200 epochs; balanced class weights, or over-sampled rows as ROS + MLP does
+        "long_single_ce": _net(n_members=1, loss="ce", max_epochs=200),
+        "long_single_ros": _over_sampled_net(n_members=1, loss="ce", max_epochs=200),
+    }
+)
