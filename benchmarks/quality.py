@@ -646,6 +646,22 @@ def half_section(half, runs, info, focus):
             "its own cells (their ranks do not include it).",
             "",
         ]
+    candidates = [m for m in partial if m.startswith("candidate:")]
+    if focus in complete and candidates:
+        # what each candidate would rank as the default: the field without the default
+        field = [m for m in complete if m != focus]
+        lines += [
+            f"Each candidate ranked in **{focus}**'s place (the field above without it, "
+            f"{len(field) + 1} ranked), on its own cells:",
+            "",
+            "| candidate | cells | rank BA | rank macro-F1 | rank ROC-AUC | rank AP |",
+            "|---|---|---|---|---|---|",
+        ]
+        for m in [focus] + candidates:
+            own = mean_ranks(field + [m], sorted(results[m]))[m]
+            r = " | ".join(f"{own[k]:.2f}" for k, _ in METRICS)
+            lines.append(f"| {m} | {len(results[m])} | {r} |")
+        lines.append("")
     if focus in results:
         lines += [
             f"Wins / ties / losses of **{focus}** against each model, per data set x shuffle "

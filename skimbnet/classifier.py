@@ -191,10 +191,14 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Poisson(1) distribution ("online bagging", Oza & Russell 2001),
         multiplied into the row weights of that member's loss. The members
         then differ as a bagging ensemble's do, at one network's cost.
-        Needs a module with several members (``n_members > 1``).
-    loss : str or LossStrategy, default="ldam"
-        The loss: an alias (see :func:`skimbnet.losses.available_losses`) or a
-        :class:`~skimbnet.losses.LossStrategy`; its hyper-parameters can be set
+        Needs a module with several members: ``n_members > 1``, or the two
+        views of ``n_bins="auto"`` (with ``n_members=1`` each view is one
+        member, and each gets its own bootstrap).
+    loss : str, LossStrategy or torch loss, default="ldam"
+        The loss: an alias (see :func:`skimbnet.losses.available_losses`), a
+        :class:`~skimbnet.losses.LossStrategy`, or a torch loss class or
+        instance (``torch.nn.CrossEntropyLoss``, wrapped in
+        :class:`~skimbnet.losses.TorchLoss`); its hyper-parameters can be set
         as ``loss__<name>`` (e.g. in a grid search).
     class_weight : "auto", None, "balanced", "effective" or dict, default="auto"
         Per-class loss weights. ``"auto"`` is ``"balanced"``, unless the loss
@@ -241,12 +245,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Rows per gradient step; ``"auto"`` is ``n_train // 16`` clipped to
         [32, 256], never more than the training rows (so tiny data sets train
         on the full batch).
-    train_split : "auto", None or float, default=None
+    train_split : "auto", None, float or callable, default=None
         The internal stratified validation split that is scored each epoch
         and drives early stopping. A float is the held-out fraction.
         ``"auto"`` holds out 15% when every class has at least 20 rows and
         uses no validation otherwise. ``None`` turns validation off (training
-        runs ``max_epochs`` epochs).
+        runs ``max_epochs`` epochs). A callable is skorch's convention
+        (``skorch.dataset.ValidSplit(5)``, ``skorch.helper.predefined_split(ds)``).
     scoring : str or callable, default="balanced_accuracy"
         Validation metric, greater is better: one of ``"balanced_accuracy"``,
         ``"average_precision"``, ``"f1_macro"``, ``"roc_auc"``, ``"g_mean"``,
@@ -283,9 +288,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         (``skimbnet._threads.AUTO_WORK_PER_THREAD``), at most the process's
         torch setting and its cores, and more than one only when a short
         timing probe shows them faster (on a machine whose cores are busy,
-        several threads can be 50 times slower than one). Small networks
-        (the default MLP on batches of up to about 256 rows) therefore run on
-        one thread. An int: that many (as the ensemble's ``torch_threads``);
+        several threads can be 50 times slower than one). A plain MLP
+        (``n_members=1, n_bins=None``, 128-64) on batches of up to 256 rows of
+        20 features stays on one thread without a probe; the default's 16
+        members do about 23 times its work per row, so from about 62 such
+        rows a batch asks for more and the probe decides. An int: that many
+        (as the ensemble's ``torch_threads``);
         ``None``: leave torch's setting alone.
     random_state : int, RandomState or None, default=None
         Seeds the split, the initial weights, the sampling and the dropout;
