@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Mapping
+from contextlib import nullcontext
 from copy import deepcopy
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -30,6 +31,7 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import data_from_dataset, to_numpy, to_tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from ._seeding import seeded_torch, torch_rng_held
 from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
 from ._training import (
     PREDICT_CHUNK,
@@ -297,8 +299,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``None``: leave torch's setting alone.
     random_state : int, RandomState or None, default=None
         Seeds the split, the initial weights, the sampling and the dropout;
-        the same seed gives the same predictions on CPU. The global torch
-        random state is left as it was.
+        the same seed gives the same predictions on CPU, also for fits in
+        threads of one process. The global torch random state is left as it
+        was.
     classes : array-like or None, default=None
         Every class label, when known up front (as skorch's ``classes``):
         ``fit`` and ``partial_fit`` then accept ``y`` holding only some of
@@ -601,7 +604,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         )
         self._validate_params()
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, str) or not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        if isinstance(sizes, str) or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+        ):
             raise ValueError(
                 f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
             )
@@ -919,10 +924,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self._check_float_range(X_train, "X")
 
         device = torch.device(self.device)
-        with torch.random.fork_rng(devices=_cuda_devices(device)):
-            torch.manual_seed(seed)
+        self._torch_rng_in_training = self._trains_with_torch_rng()
+        # the whole training holds torch's generator where it draws from it (dropout, a
+        # user's module); otherwise only the initialisation does (see skimbnet._seeding)
+        with seeded_torch(seed, device) if self._torch_rng_in_training else nullcontext():
             if reinitialize:
-                self.initialize()
+                with nullcontext() if self._torch_rng_in_training else seeded_torch(seed, device):
+                    self.initialize()
             X_sample = X_train[:2]
             sampler = self._strategy("sampler", resolve_sampler)
 
@@ -963,6 +971,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
                     self._close_interrupted_epoch()
             self.notify("on_train_end", X=X, y=y)
         return self
+
+    def _trains_with_torch_rng(self):
+        """Whether training draws from torch's global generator: the default MLP does
+        only with ``dropout``; a user's module or skorch's ``DataLoader`` path may."""
+        loader = self.get_params_for("iterator_train") or self.iterator_train is not DataLoader
+        return self.module is not None or self.dropout > 0 or bool(loader)
 
     def _encode_targets(self, y, classes, continue_training):
         if continue_training:
@@ -1131,10 +1145,20 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return self.module is None if self.standardize == "auto" else bool(self.standardize)
 
     def _fit_standardizer(self, X, sample_weight):
+        vars(self).pop("_standardizer_tensors", None)  # a cache of the statistics below
         if not self._uses_standardizer():
             self.feature_mean_ = self.feature_scale_ = None
             return
-        mean, scale = weighted_mean_and_std(X, sample_weight)
+        with np.errstate(over="ignore"):  # an overflow is the error below
+            mean, scale = weighted_mean_and_std(X, sample_weight)
+        overflow = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))
+        if len(overflow):
+            raise ValueError(
+                f"X: the mean or standard deviation of feature(s) {overflow[:5].tolist()} "
+                "overflows float64 (values near 1e154 or larger), so the features cannot be "
+                "standardised; rescale X (e.g. sklearn's RobustScaler or a log transform) "
+                "or pass standardize=False."
+            )
         # constant features: leave them centred but unscaled
         scale[scale < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         self.feature_mean_, self.feature_scale_ = mean, scale
@@ -1350,7 +1374,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         """
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         epoch = len(self.history) - 1
-        torch.manual_seed(epoch_seed(self._seed_, epoch))
+        if getattr(self, "_torch_rng_in_training", True):  # the fit holds the generator
+            torch.manual_seed(epoch_seed(self._seed_, epoch))
         if hasattr(self.criterion_, "set_epoch"):
             self.criterion_.set_epoch(epoch, self.max_epochs)
         if isinstance(dataset_train, TrainingRows):
@@ -1475,7 +1500,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
             module = deepcopy(self.module_).train()
 
             def run():
-                with torch.random.fork_rng(devices=_cuda_devices(device)):
+                # a module that draws (dropout) must not move the fit's random stream
+                draws = getattr(self, "_torch_rng_in_training", True)
+                held = torch_rng_held(device) if draws else nullcontext()
+                with held:
                     module(X).float().logsumexp(dim=-1).sum().backward()
 
             return run
@@ -1662,5 +1690,3 @@ def _check_device(device):
         )
 
 
-def _cuda_devices(device):
-    return [device] if device.type == "cuda" else []

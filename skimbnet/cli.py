@@ -66,10 +66,18 @@ def _run_demo(args) -> int:
     return 0
 
 
-def _add_demo_options(p) -> None:
-    p.add_argument("--n-samples", type=int, default=6000, help="rows (default 6000)")
-    p.add_argument("--rare-share", type=float, default=0.04, help="share of the rare class (0.04)")
-    p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+def _add_demo_options(p, defaults=True) -> None:
+    """The demo's options; ``defaults=False`` for the ``demo`` subcommand, so that its
+    parser does not overwrite what was given before the word ``demo``."""
+
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    p.add_argument("--n-samples", type=int, default=default(6000), help="rows (default 6000)")
+    p.add_argument(
+        "--rare-share", type=float, default=default(0.04), help="share of the rare class (0.04)"
+    )
+    p.add_argument("--random-state", type=int, default=default(0), help="seed (default 0)")
 
 
 def _add_compare_options(p) -> None:
@@ -124,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stratified k-fold leaderboard of imbalance strategies: "
         "skimbnet compare [CSV --target COL | --dataset NAME]",
     )
-    for p in (parser, demo):
-        _add_demo_options(p)
+    _add_demo_options(parser)
+    _add_demo_options(demo, defaults=False)
     _add_compare_options(compare)
     return parser
 
@@ -163,6 +171,10 @@ def _compare(args) -> int:
         return _error("--target goes with a CSV file", "compare")
     if args.scheduler and args.backend != "dask":
         return _error("--scheduler goes with --backend dask", "compare")
+    if not 0 <= args.random_state < 2**32:
+        return _error("--random-state must be in [0, 2**32 - 1]", "compare")
+    if args.strategies is not None and not args.strategies.strip(" ,"):
+        return _error("--strategies needs at least one strategy key (see --list)", "compare")
     if args.max_epochs is not None and args.max_epochs < 1:
         return _error("--max-epochs must be at least 1", "compare")
     if args.n_jobs == 0:
@@ -303,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.n_samples < 200:
         print("skimbnet: error: --n-samples must be at least 200", file=sys.stderr)
+        return 2
+    if not 0 <= args.random_state < 2**32:
+        print("skimbnet: error: --random-state must be in [0, 2**32 - 1]", file=sys.stderr)
         return 2
     return _demo(args)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from numbers import Real
 
@@ -57,7 +58,7 @@ def numeric_input(estimator_name: str, param: str = "X"):
 
 
 def check_labels(y) -> None:
-    """Reject missing labels (``None`` or NaN in an object ``y``) with a clear message.
+    """Reject missing labels (``None``, NaN or ``pandas.NA`` in an object ``y``) clearly.
 
     numpy cannot sort ``None`` among strings, so without this check such a
     ``y`` fails deep in ``np.unique`` with "'<' not supported".
@@ -65,10 +66,15 @@ def check_labels(y) -> None:
     y = np.asarray(y)
     if y.dtype != object or y.ndim != 1:
         return  # numeric NaN is reported by scikit-learn's own check ("Input y contains NaN")
-    missing = np.flatnonzero(np.equal(y, None) | np.not_equal(y, y))
+    pandas = sys.modules.get("pandas")  # pandas.NA exists only where pandas is loaded
+    if pandas is not None:
+        is_missing = pandas.isna(y)  # None, NaN, pandas.NA (whose comparisons raise), NaT
+    else:
+        is_missing = np.equal(y, None) | np.not_equal(y, y)
+    missing = np.flatnonzero(is_missing)
     if len(missing):
         raise ValueError(
-            f"y has {len(missing)} missing label(s) (None or NaN), the first at row "
+            f"y has {len(missing)} missing label(s) (None, NaN or pandas.NA), the first at row "
             f"{missing[0]}; every row needs a class label: drop those rows or give them "
             "a label of their own."
         )

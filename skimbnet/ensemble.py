@@ -332,6 +332,8 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        if isinstance(self.n_estimators, bool):  # an Integral to scikit-learn's check
+            raise ValueError(f"n_estimators={self.n_estimators!r} must be an int, not a bool.")
         continuing = bool(self.warm_start and hasattr(self, "estimators_"))
         prototype = self._prototype()
         if self.voting == "soft" and not hasattr(prototype, "predict_proba"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
 from torch import nn
@@ -88,11 +89,13 @@ class MLP(nn.Module):
                 f"activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}."
             )
         sizes = tuple(hidden_layer_sizes)
-        if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in sizes):
+        # numpy ints too (a grid of np.arange values), never bools
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
             raise ValueError(
                 f"hidden_layer_sizes={hidden_layer_sizes!r} must be a sequence of positive "
                 "ints, e.g. (128, 64)."
             )
+        hidden_layer_sizes = tuple(int(h) for h in sizes)
         self.encoding = None
         if bin_edges is not None:
             self.encoding = PiecewiseLinearEncoding(bin_edges, with_features=bins_with_features)

@@ -221,7 +221,8 @@ class ActionBalancedReplay:
 
     The first :meth:`add` or :meth:`extend` fixes the fields, their per-row
     shapes and dtypes (numpy's, or torch's for a device); later ones must give
-    the same fields.
+    the same fields, in dtypes of the same kind (a float reward into a field
+    the first transition made an int is a ``TypeError``, not a silent cast).
 
     Examples
     --------
@@ -389,6 +390,23 @@ class ActionBalancedReplay:
                 del self._queues[action]
         self._size -= n
 
+    def _check_castable(self, name, value, call):
+        """Refuse values the stored dtype would change (floats into an int field, say):
+        a silent cast would store a reward of 1.5 as 1."""
+        stored = self._storage[name].dtype
+        if self.device is None:
+            castable = np.can_cast(value.dtype, stored, casting="same_kind")
+        else:
+            import torch
+
+            castable = torch.can_cast(value.dtype, stored)
+        if not castable:
+            raise TypeError(
+                f"{call}: {name} has dtype {value.dtype}, but this buffer stores {name} as "
+                f"{stored} (fixed by the first transitions); the values would be cast. Give "
+                f"the first transitions the dtype you mean (e.g. {name}=0.0, not 0)."
+            )
+
     def _write(self, start, k, data):
         first = min(k, self.capacity - start)
         for name, value in data.items():
@@ -433,6 +451,7 @@ class ActionBalancedReplay:
                     f"add(): {name} has shape {tuple(value.shape)}, but this buffer stores "
                     f"{name} of shape {row} per transition."
                 )
+            self._check_castable(name, value, "add()")
         if self._size == self.capacity:
             self._evict(1)
         for name, value in data.items():
@@ -487,6 +506,7 @@ class ActionBalancedReplay:
                     f"extend(): {name} has rows of shape {tuple(value.shape[1:])}, but this "
                     f"buffer stores {name} of shape {row} per transition."
                 )
+            self._check_castable(name, value, "extend()")
         if k == 0:
             return
         if k > self.capacity:  # the first ones would be evicted by the last ones

@@ -12,6 +12,7 @@ import re
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 
 from .data import python_scalar
@@ -92,7 +93,8 @@ def resample_training_split(
         sampler.set_params(random_state=int(random_state))
     y = np.asarray(y)
     X_res, y_res = checked_fit_resample(sampler, X, y, classes=classes, param_prefix=param_prefix)
-    X_res = np.asarray(X_res, dtype=X.dtype)
+    # imbalanced-learn keeps a CSR matrix sparse (SMOTE's new rows too)
+    X_res = sp.csr_matrix(X_res, dtype=X.dtype) if sp.issparse(X) else np.asarray(X_res, X.dtype)
     y_res = np.asarray(y_res)
     if sample_weight is None:
         return X_res, y_res, None
@@ -158,7 +160,7 @@ def _generated_weights(X, y, sample_weight, X_res, y_res, sampler):
     n = len(y)
     if np.all(sample_weight == sample_weight[0]):
         return np.full(len(y_res), sample_weight[0])
-    if len(y_res) >= n and np.array_equal(y_res[:n], y) and np.array_equal(X_res[:n], X):
+    if len(y_res) >= n and np.array_equal(y_res[:n], y) and _same_rows(X_res[:n], X):
         # SMOTE and relatives return the original rows first, then the new ones
         weights = np.empty(len(y_res))
         weights[:n] = sample_weight
@@ -172,6 +174,13 @@ def _generated_weights(X, y, sample_weight, X_res, y_res, sampler):
         "so the non-uniform sample_weight cannot follow them; fit without "
         "sample_weight or use a sampler that keeps rows (it sets sample_indices_)."
     )
+
+
+def _same_rows(A, B) -> bool:
+    """Whether two row blocks (dense or sparse, same shape) hold the same values."""
+    if sp.issparse(A) or sp.issparse(B):
+        return A.shape == B.shape and (sp.csr_matrix(A) != sp.csr_matrix(B)).nnz == 0
+    return np.array_equal(A, B)
 
 
 def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split="training split"):

@@ -65,6 +65,14 @@ def _labels_with(y, value):
     return y
 
 
+def _pandas_na_label(y):
+    import pandas as pd
+
+    labels = pd.Series(np.where(y == 1, "rare", "common"), dtype="string")
+    labels[3] = pd.NA
+    return labels
+
+
 def _three_classes(y, n_rare):
     """A third class of ``n_rare`` rows (too few for SMOTE's 5 neighbours)."""
     y = y.copy()
@@ -102,13 +110,25 @@ BAD = [
         "none_label",
         lambda k, X, y: make(k).fit(X, _labels_with(y, None)),
         ValueError,
-        r"y has 1 missing label\(s\) \(None or NaN\), the first at row 3",
+        r"y has 1 missing label\(s\) \(None, NaN or pandas.NA\), the first at row 3",
     ),
     (
         "nan_label_among_strings",
         lambda k, X, y: make(k).fit(X, _labels_with(y.astype(str), np.nan)),
         ValueError,
         r"y has 1 missing label\(s\)",
+    ),
+    (
+        "pandas_na_label",
+        lambda k, X, y: make(k).fit(X, _pandas_na_label(y)),
+        ValueError,
+        r"y has 1 missing label\(s\) \(None, NaN or pandas.NA\), the first at row 3",
+    ),
+    (
+        "overflowing_X",
+        lambda k, X, y: make(k).fit(X * 1e160, y),
+        ValueError,
+        r"X: the mean or standard deviation of feature\(s\) \[0, 1, 2, 3\] overflows float64",
     ),
     (
         "empty_X",
@@ -219,6 +239,12 @@ BAD = [
 
 NET_ONLY = [
     (
+        "hidden_layer_sizes_bool",
+        lambda k, X, y: make(k, hidden_layer_sizes=(True,)).fit(X, y),
+        ValueError,
+        r"hidden_layer_sizes=\(True,\) must be a sequence of positive ints",
+    ),
+    (
         "smote_single_row_class",
         lambda k, X, y: make(k, resampler=SMOTE()).fit(X, _three_classes(y, 1)),
         ValueError,
@@ -258,6 +284,12 @@ NET_ONLY = [
 ]
 
 ENSEMBLE_ONLY = [
+    (
+        "n_estimators_bool",
+        lambda k, X, y: tiny_ensemble(n_estimators=True).fit(X, y),
+        ValueError,
+        r"n_estimators=True must be an int, not a bool",
+    ),
     # the ensemble's own resampler sees each member's draw (every row of a class)
     (
         "smote_single_row_class",
@@ -339,3 +371,13 @@ def test_bool_and_int_features_are_numbers(data, kind):
     for X_numeric in (X > 0, (X * 10).astype(np.int32)):
         model = make(kind).fit(X_numeric, y)
         assert model.predict_proba(X_numeric).shape == (N, 2)
+
+
+def test_numpy_int_layer_sizes_train(data):
+    """A grid of ``np.arange`` widths: numpy ints are ints."""
+    X, y = data
+    net = make("net", hidden_layer_sizes=tuple(np.arange(4, 9, 4))).fit(X, y)
+    assert [m.out_features for m in net.module_.modules() if hasattr(m, "out_features")][:2] == [
+        4,
+        8,
+    ]

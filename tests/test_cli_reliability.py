@@ -19,6 +19,8 @@ QUICK = ["compare", "--dataset", "digits_8", "--strategies", "plain", "--no-prog
         (["--json", "/nonexistent_dir/x.json"], "--json /nonexistent_dir/x.json: the folder"),
         (["--plot", "/nonexistent_dir/x.png"], "--plot /nonexistent_dir/x.png: the folder"),
         (["--n-jobs", "0"], "--n-jobs must be a positive number"),
+        (["--random-state", "-1"], "--random-state must be in [0, 2**32 - 1]"),
+        (["--strategies", " , "], "--strategies needs at least one strategy key"),
     ],
 )
 def test_bad_output_paths_and_worker_counts_exit_2_before_any_fit(extra, message, capsys):
@@ -26,6 +28,20 @@ def test_bad_output_paths_and_worker_counts_exit_2_before_any_fit(extra, message
     err = capsys.readouterr().err
     assert message in err
     assert "Data:" not in capsys.readouterr().out  # nothing was loaded or fitted
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n-samples", "0", "demo"], "--n-samples must be at least 200"),
+        (["demo", "--rare-share", "1.5"], "--rare-share must be in (0, 0.5)"),
+        (["--rare-share", "0.7", "demo", "--n-samples", "300"], "--rare-share must be in"),
+        (["demo", "--random-state", "-1"], "--random-state must be in [0, 2**32 - 1]"),
+    ],
+)
+def test_demo_options_are_checked_before_or_after_the_word_demo(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
 
 
 def test_one_job_starts_no_worker_process(monkeypatch, capsys):

@@ -259,3 +259,35 @@ def test_read_only_input_gives_no_torch_warning(data):
         warnings.simplefilter("always")
         tiny_net(max_epochs=1, standardize=False).fit(X, y).predict(X)
     assert not [w for w in caught if "not writable" in str(w.message)]
+
+
+def test_refit_starts_from_the_new_data(data):
+    """A second ``fit`` on other data equals a fresh fit (no statistics of the first)."""
+    X, y = data
+    X_other = X[:, :3] * 100 + 50
+    net = tiny_net().fit(X, y)
+    net.fit(X_other, y)  # other scale, other number of features
+    fresh = tiny_net().fit(X_other, y)
+    np.testing.assert_array_equal(net.predict_proba(X_other), fresh.predict_proba(X_other))
+    restored = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(restored.predict_proba(X_other), fresh.predict_proba(X_other))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(dropout=0.2), dict(n_bins="auto", n_members=2)],
+    ids=["no-dropout", "dropout", "two-views"],
+)
+def test_fits_in_threads_equal_the_sequential_fit(data, params):
+    """Seeded fits in threads of one process (joblib's threading backend) do not race on
+    torch's global generator, and leave it as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = data
+    expected = tiny_net(**params).fit(X, y).predict_proba(X)
+    state = torch.get_rng_state()
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda _: tiny_net(**params).fit(X, y).predict_proba(X), range(4)))
+    for proba in got:
+        np.testing.assert_array_equal(proba, expected)
+    assert torch.equal(torch.get_rng_state(), state)

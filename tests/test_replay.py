@@ -494,3 +494,21 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(replay_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+@pytest.mark.parametrize("call", ["add", "extend"])
+def test_values_the_stored_dtype_would_change_are_refused(device, call):
+    """A reward field fixed as int by the first transition refuses 1.5 (no silent 1);
+    float64 into a float32 field is a float still, and is kept."""
+    buffer = ActionBalancedReplay(10, random_state=0, device=device)
+    buffer.add(np.zeros(2, np.float32), 0, reward=0, done=False)
+    with pytest.raises(TypeError, match=r"reward has dtype .*float64, but this buffer stores"):
+        if call == "add":
+            buffer.add(np.zeros(2, np.float32), 1, reward=1.5, done=True)
+        else:
+            buffer.extend(np.zeros((1, 2), np.float32), [1], reward=[1.5], done=[True])
+    assert len(buffer) == 1
+    buffer.add(np.full(2, 0.25), 1, reward=2, done=True)  # float64 state into float32
+    state = buffer.sample(2)["state"]
+    assert sorted(np.asarray(state)[:, 0].tolist()) == [0.0, 0.25]

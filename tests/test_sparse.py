@@ -59,6 +59,29 @@ def test_same_as_dense(data, fmt, params):
     _same(dense, sparse, X, fmt)
 
 
+@pytest.mark.parametrize(
+    "resampler",
+    ["SMOTE", "RandomOverSampler", "RandomUnderSampler", "EpochResampler"],
+)
+def test_resamplers_keep_sparse_rows_as_dense_ones(data, resampler):
+    from imblearn.over_sampling import SMOTE, RandomOverSampler
+    from imblearn.under_sampling import RandomUnderSampler
+
+    from skimbnet import EpochResampler
+
+    X, y, w = data
+    make = {
+        "SMOTE": SMOTE,
+        "RandomOverSampler": RandomOverSampler,
+        "RandomUnderSampler": RandomUnderSampler,
+        "EpochResampler": lambda: EpochResampler(RandomUnderSampler()),
+    }[resampler]
+    dense = tiny_net(resampler=make()).fit(X, y, sample_weight=w)
+    sparse = tiny_net(resampler=make()).fit(sp.csr_matrix(X), y, sample_weight=w)
+    np.testing.assert_array_equal(sparse.class_counts_, dense.class_counts_)
+    _same(dense, sparse, X)
+
+
 def test_partial_fit_and_warm_start(data):
     X, y, _ = data
     dense = tiny_net().partial_fit(X, y).partial_fit(X, y)
