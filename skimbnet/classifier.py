@@ -1270,8 +1270,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
         X_sample = X_sample.toarray() if sp.issparse(X_sample) else X_sample
         X_t = self._as_tensor(X_sample, torch.device(self.device))
         self.module_.eval()
-        with torch.no_grad():
-            out = self.infer(X_t)
+        try:
+            with torch.no_grad():
+                out = self.infer(X_t)
+        except RuntimeError as exc:  # most often a first layer of another width than X's
+            raise ValueError(
+                f"module failed on {len(X_sample)} rows of X's {self.n_features_in_} features "
+                f"({exc}); its input layer must take n_features_in_={self.n_features_in_} "
+                "inputs (a module class gets n_features=... when its __init__ takes it)."
+            ) from exc
         expected = (len(X_sample), len(self.classes_))
         # (n, classes), or (n, k, classes) from a module of k ensemble members
         if not isinstance(out, torch.Tensor) or not (

@@ -235,6 +235,13 @@ BAD = [
         ValueError,
         r"module returned output of shape \(2, 5\) .* one logit per class, shape \(2, 2\)",
     ),
+    (
+        "module_input_size",
+        lambda k, X, y: make(k, module=torch.nn.Linear(7, 2)).fit(X, y),
+        ValueError,
+        r"module failed on 2 rows of X's 4 features \(.*\); its input layer must take "
+        r"n_features_in_=4 inputs",
+    ),
 ]
 
 NET_ONLY = [
