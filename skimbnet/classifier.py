@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from copy import deepcopy
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -29,6 +29,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import data_from_dataset, to_numpy, to_tensor
+from torch.nn.modules.dropout import _DropoutNd
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ._seeding import seeded_torch, torch_rng_held
@@ -924,13 +925,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self._check_float_range(X_train, "X")
 
         device = torch.device(self.device)
-        self._torch_rng_in_training = self._trains_with_torch_rng()
-        # the whole training holds torch's generator where it draws from it (dropout, a
-        # user's module); otherwise only the initialisation does (see skimbnet._seeding)
-        with seeded_torch(seed, device) if self._torch_rng_in_training else nullcontext():
+        with ExitStack() as held:
             if reinitialize:
-                with nullcontext() if self._torch_rng_in_training else seeded_torch(seed, device):
+                with seeded_torch(seed, device):
                     self.initialize()
+            # the whole training holds torch's generator where it may draw from it (dropout
+            # in the network being trained, a user's component); see skimbnet._seeding
+            self._torch_rng_in_training = self._trains_with_torch_rng()
+            if self._torch_rng_in_training:
+                held.enter_context(seeded_torch(seed, device))
             X_sample = X_train[:2]
             sampler = self._strategy("sampler", resolve_sampler)
 
@@ -973,10 +976,20 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return self
 
     def _trains_with_torch_rng(self):
-        """Whether training draws from torch's global generator: the default MLP does
-        only with ``dropout``; a user's module or skorch's ``DataLoader`` path may."""
-        loader = self.get_params_for("iterator_train") or self.iterator_train is not DataLoader
-        return self.module is not None or self.dropout > 0 or bool(loader)
+        """Whether training may draw from torch's global generator, judged on the network
+        being trained: only the library's own MLP without dropout layers, on the library's
+        own batches, loss, augmenter and no user callbacks, is known not to."""
+        if not isinstance(self.module_, (MLP, TwoViewMLP)):
+            return True
+        if any(isinstance(m, _DropoutNd) and m.p > 0 for m in self.module_.modules()):
+            return True
+        for prefix in ("iterator_train", "iterator_valid"):  # skorch's DataLoader path
+            if self.get_params_for(prefix) or getattr(self, prefix) is not DataLoader:
+                return True
+        own = [self.loss, self.augment, self.sampler]
+        if any(not isinstance(c, (str, type(None))) and not _is_ours(c) for c in own):
+            return True
+        return bool(self.callbacks)
 
     def _encode_targets(self, y, classes, continue_training):
         if continue_training:
@@ -1697,3 +1710,6 @@ def _check_device(device):
         )
 
 
+def _is_ours(component) -> bool:
+    """Whether a strategy object is one of skimbnet's own (they draw from their own generators)."""
+    return type(component).__module__.startswith("skimbnet.")

@@ -291,3 +291,16 @@ def test_fits_in_threads_equal_the_sequential_fit(data, params):
     for proba in got:
         np.testing.assert_array_equal(proba, expected)
     assert torch.equal(torch.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("params", [dict(dropout=0.3), dict(module__dropout=0.3)])
+def test_dropout_fits_repeat_whatever_the_global_torch_state(data, params):
+    """Dropout given either way seeds the fit's stream and leaves torch's generator alone."""
+    X, y = data
+    torch.manual_seed(1)
+    first = tiny_net(**params).fit(X, y).predict_proba(X)
+    torch.manual_seed(2)
+    state = torch.get_rng_state()
+    second = tiny_net(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    assert torch.equal(torch.get_rng_state(), state)
