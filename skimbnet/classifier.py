@@ -983,9 +983,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
             return True
         if any(isinstance(m, _DropoutNd) and m.p > 0 for m in self.module_.modules()):
             return True
-        for prefix in ("iterator_train", "iterator_valid"):  # skorch's DataLoader path
-            if self.get_params_for(prefix) or getattr(self, prefix) is not DataLoader:
-                return True
+        if self._skorch_loader("iterator_train") or self._skorch_loader("iterator_valid"):
+            return True
         own = [self.loss, self.augment, self.sampler]
         if any(not isinstance(c, (str, type(None))) and not _is_ours(c) for c in own):
             return True
@@ -1341,6 +1340,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
         )
         return Rows(X_t, y_t)
 
+    def _skorch_loader(self, prefix):
+        """Whether ``prefix`` (``"iterator_train"``/``"iterator_valid"``) takes skorch's
+        ``DataLoader`` path: any ``<prefix>__*`` parameter, or another iterator class."""
+        return bool(self.get_params_for(prefix)) or getattr(self, prefix) is not DataLoader
+
     def get_iterator(self, dataset, training=False):
         """Batches of ``dataset``: the sampler's epoch when training, chunks otherwise.
 
@@ -1351,8 +1355,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         one is given.
         """
         prefix = "iterator_train" if training else "iterator_valid"
-        custom = self.get_params_for(prefix) or getattr(self, prefix) is not DataLoader
-        if not custom:
+        if not self._skorch_loader(prefix):
             if training and isinstance(dataset, TrainingRows):
                 generator = None
                 if self.augment is not None:
