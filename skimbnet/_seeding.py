@@ -7,8 +7,9 @@ was; two fits in threads of one process (joblib's threading backend) would
 otherwise seed, draw from and restore the same generator at the same time,
 and fits with the same ``random_state`` would differ. A fit holds
 :data:`TORCH_RNG_LOCK` while it uses the generator: for the initialisation
-only, when training draws nothing from it (the default MLP without dropout),
-else for the whole training, so such fits in threads run one at a time.
+only, when training draws nothing from it (the library's MLP without dropout
+layers, its own batches, strategies and no user callbacks), else for the whole
+training, so such fits in threads run one at a time.
 """
 
 from __future__ import annotations
