@@ -83,8 +83,10 @@ class Rows(Dataset):
         return Xb, None if self.y is None else self.y[rows]
 
     def __getitem__(self, i):
-        # skorch's generic path (a user's iterator_train or DataLoader settings)
-        return self.batch(i)
+        # skorch's generic path (a user's iterator_train or DataLoader settings); a
+        # DataLoader cannot collate None, so unlabelled rows get skorch's placeholder 0
+        Xi, yi = self.batch(i)
+        return Xi, torch.zeros(1) if yi is None else yi
 
 
 class TrainingRows(Rows):

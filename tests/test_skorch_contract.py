@@ -343,6 +343,13 @@ def test_iterator_train_parameters_take_skorchs_dataloader_path(data):
     assert sizes == [64] * 6  # the last 16 rows dropped, as torch's DataLoader does
 
 
+def test_iterator_valid_parameters_take_skorchs_dataloader_path_for_prediction(data):
+    """Prediction rows carry no labels: skorch's DataLoader path collates its placeholder."""
+    X, y = data
+    net = _net(iterator_valid__batch_size=64).fit(X, y)
+    np.testing.assert_allclose(net.predict_proba(X), _net().fit(X, y).predict_proba(X))
+
+
 def test_a_module_ending_in_softmax_gets_a_warning(data):
     X, y = data
 
