@@ -32,7 +32,7 @@ from skorch.utils import data_from_dataset, to_numpy, to_tensor
 from torch.nn.modules.dropout import _DropoutNd
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from ._seeding import seeded_torch, torch_rng_held
+from ._seeding import seeded_torch, torch_rng_held, torch_rng_locked
 from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
 from ._training import (
     PREDICT_CHUNK,
@@ -722,7 +722,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
             self.classes_inferred_ = np.unique(np.asarray(self.classes))
         if not self.__sklearn_is_fitted__() and "class_counts_" not in vars(self):
             self._check_restorable()
-        return super().initialize()
+        # not while a fit in another thread has seeded the generator (skimbnet._seeding)
+        with torch_rng_locked():
+            return super().initialize()
 
     def _check_restorable(self):
         """Called by ``initialize()`` outside ``fit``: can the network be sized?"""
@@ -978,7 +980,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _trains_with_torch_rng(self):
         """Whether training may draw from torch's global generator, judged on the network
         being trained: only the library's own MLP without dropout layers, on the library's
-        own batches, loss, augmenter and no user callbacks, is known not to."""
+        own batches, loss, augmenter and no user callbacks or subclass hooks, is known not
+        to."""
+        if type(self) is not BalancedNetClassifier:  # any hook may be overridden
+            return True
         if not isinstance(self.module_, (MLP, TwoViewMLP)):
             return True
         if any(isinstance(m, _DropoutNd) and m.p > 0 for m in self.module_.modules()):

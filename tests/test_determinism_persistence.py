@@ -304,3 +304,119 @@ def test_dropout_fits_repeat_whatever_the_global_torch_state(data, params):
     second = tiny_net(**params).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
     assert torch.equal(torch.get_rng_state(), state)
+
+
+@pytest.fixture
+def lock_use(monkeypatch):
+    """Whether torch's generator lock is held while the network is built and trained."""
+    from skimbnet import BalancedNetClassifier, _seeding
+
+    held = {"initialize": [], "train": []}
+    build, step = BalancedNetClassifier.initialize_module, BalancedNetClassifier.train_step
+
+    def initialize_module(self):
+        held["initialize"].append(_seeding.TORCH_RNG_LOCK._is_owned())
+        return build(self)
+
+    def train_step(self, batch, **fit_params):
+        held["train"].append(_seeding.TORCH_RNG_LOCK._is_owned())
+        return step(self, batch, **fit_params)
+
+    monkeypatch.setattr(BalancedNetClassifier, "initialize_module", initialize_module)
+    monkeypatch.setattr(BalancedNetClassifier, "train_step", train_step)
+    return held
+
+
+@pytest.mark.parametrize(
+    "params, whole_training",
+    [
+        (dict(), False),
+        (dict(n_bins="auto", n_members=2), False),
+        (dict(dropout=0.2), True),
+        (dict(module__dropout=0.2), True),
+        (dict(iterator_train__drop_last=True), True),
+        (dict(iterator_valid__batch_size=64), True),
+    ],
+    ids=["no-dropout", "two-views", "dropout", "module-dropout", "train-loader", "valid-loader"],
+)
+def test_the_generator_is_held_for_the_initialisation_and_where_training_may_draw(
+    data, lock_use, params, whole_training
+):
+    X, y = data
+    tiny_net(**params).fit(X, y)
+    assert lock_use["initialize"] == [True]
+    assert lock_use["train"] and set(lock_use["train"]) == {whole_training}
+
+
+def test_a_warm_start_that_keeps_dropout_layers_holds_the_generator(data, lock_use):
+    X, y = data
+    net = tiny_net(dropout=0.2, warm_start=True).fit(X, y)
+    net.set_params(dropout=0.0)  # the warm start keeps the network and its dropout layers
+    lock_use["train"].clear()
+    net.fit(X, y)
+    assert any(isinstance(m, torch.nn.Dropout) for m in net.module_.modules())
+    assert set(lock_use["train"]) == {True}
+
+
+def test_initialize_called_directly_holds_the_generator(lock_use):
+    from skimbnet import BalancedNetClassifier
+
+    class Linear(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(3, 2)
+
+        def forward(self, X):
+            return self.linear(X)
+
+    BalancedNetClassifier(module=Linear, classes=[0, 1]).initialize()
+    assert lock_use["initialize"] == [True]
+
+
+def test_a_subclass_holds_the_generator_for_the_whole_training(data):
+    """A subclass's hooks may draw from torch's generator: its fits are seeded throughout."""
+    from skimbnet import BalancedNetClassifier, _seeding
+
+    held = []
+
+    class Noisy(BalancedNetClassifier):
+        def train_step_single(self, batch, **fit_params):
+            held.append(_seeding.TORCH_RNG_LOCK._is_owned())
+            Xb, yb = batch
+            return super().train_step_single((Xb + 0.1 * torch.randn_like(Xb), yb), **fit_params)
+
+    X, y = data
+    params = dict(hidden_layer_sizes=(8,), max_epochs=3, n_members=1, n_bins=None, random_state=0)
+    first = Noisy(**params).fit(X, y).predict_proba(X)
+    torch.manual_seed(5)
+    second = Noisy(**params).fit(X, y).predict_proba(X)
+    assert held and set(held) == {True}
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_child_forked_while_another_thread_holds_the_generator_gets_a_fresh_lock():
+    import os
+    import threading
+
+    from skimbnet import _seeding
+
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        with _seeding.TORCH_RNG_LOCK:
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        pid = os.fork()
+        if pid == 0:  # the child: the holding thread does not exist here
+            os._exit(0 if _seeding.TORCH_RNG_LOCK.acquire(timeout=10) else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        release.set()
+        holder.join()
+    assert os.waitstatus_to_exitcode(status) == 0
