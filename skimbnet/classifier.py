@@ -1290,7 +1290,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         try:
             with torch.no_grad():
                 out = self.infer(X_t)
-        except RuntimeError as exc:  # most often a first layer of another width than X's
+        except RuntimeError as exc:
+            # a first layer of another width than X's; torch's subclasses (out of memory,
+            # not implemented) and other errors pass through as they are
+            message = str(exc)
+            if type(exc) is not RuntimeError or not ("shape" in message or "size" in message):
+                raise
             raise ValueError(
                 f"module failed on {len(X_sample)} rows of X's {self.n_features_in_} features "
                 f"({exc}); its input layer must take n_features_in_={self.n_features_in_} "

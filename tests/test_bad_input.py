@@ -357,6 +357,24 @@ def test_bad_input_gets_a_clear_error(data, kind, call, error, message):
 
 
 @pytest.mark.parametrize("kind", ["net", "ensemble"])
+@pytest.mark.parametrize("error", [NotImplementedError, RuntimeError])
+def test_a_modules_own_errors_are_not_called_a_width_mismatch(data, kind, error):
+    """Only a shape error of the module's first pass is reworded; others pass through."""
+
+    class Failing(torch.nn.Module):
+        def __init__(self, n_features, n_classes):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features, n_classes)
+
+        def forward(self, X):
+            raise error("a kernel this module lacks")
+
+    X, y = data
+    with pytest.raises(error, match="a kernel this module lacks"):
+        make(kind, module=Failing).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["net", "ensemble"])
 def test_batch_size_larger_than_the_data_trains(data, kind):
     X, y = data
     model = make(kind, batch_size=10 * N).fit(X, y)
