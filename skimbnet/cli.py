@@ -66,18 +66,20 @@ def _run_demo(args) -> int:
     return 0
 
 
-def _add_demo_options(p, defaults=True) -> None:
-    """The demo's options; ``defaults=False`` for the ``demo`` subcommand, so that its
-    parser does not overwrite what was given before the word ``demo``."""
+#: the demo's options when not given (``--random-state`` is compare's too)
+DEMO_DEFAULTS = {"n_samples": 6000, "rare_share": 0.04, "random_state": 0}
 
-    def default(value):
-        return value if defaults else argparse.SUPPRESS
 
-    p.add_argument("--n-samples", type=int, default=default(6000), help="rows (default 6000)")
+def _add_demo_options(p) -> None:
+    """The demo's options, on the top-level parser and on ``demo``'s, both without
+    defaults (``main`` fills :data:`DEMO_DEFAULTS`), so that neither overwrites what was
+    given before or after the word ``demo``."""
+    suppress = argparse.SUPPRESS
+    p.add_argument("--n-samples", type=int, default=suppress, help="rows (default 6000)")
     p.add_argument(
-        "--rare-share", type=float, default=default(0.04), help="share of the rare class (0.04)"
+        "--rare-share", type=float, default=suppress, help="share of the rare class (0.04)"
     )
-    p.add_argument("--random-state", type=int, default=default(0), help="seed (default 0)")
+    p.add_argument("--random-state", type=int, default=suppress, help="seed (default 0)")
 
 
 def _add_compare_options(p) -> None:
@@ -112,7 +114,8 @@ def _add_compare_options(p) -> None:
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     p.add_argument("--plot", metavar="PNG", help="write a bar chart and the winner's PR curve")
     p.add_argument("--json", metavar="PATH", help="write the leaderboard as JSON")
-    p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+    # no default here: a seed given before the word ``compare`` carries through
+    p.add_argument("--random-state", type=int, default=argparse.SUPPRESS, help="seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -132,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stratified k-fold leaderboard of imbalance strategies: "
         "skimbnet compare [CSV --target COL | --dataset NAME]",
     )
+    # no defaults on either: main tells a demo option given before the word compare
+    # (an error) from one not given
     _add_demo_options(parser)
-    _add_demo_options(demo, defaults=False)
+    _add_demo_options(demo)
     _add_compare_options(compare)
     return parser
 
@@ -298,7 +303,16 @@ def _run_on_dask(address, run, X, y, kwargs):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skimbnet`` console script and ``python -m skimbnet``."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "compare":
+        demo_only = [f"--{k.replace('_', '-')}" for k in ("n_samples", "rare_share") if k in args]
+        if demo_only:
+            names = " and ".join(demo_only)
+            print(f"skimbnet: error: {names} belong to demo, not to compare", file=sys.stderr)
+            return 2
+    for name, value in DEMO_DEFAULTS.items():
+        vars(args).setdefault(name, value)
     if args.command == "compare":
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, _raise_interrupted) if in_main_thread else None

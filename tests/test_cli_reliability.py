@@ -44,6 +44,32 @@ def test_demo_options_are_checked_before_or_after_the_word_demo(argv, message, c
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv, seed",
+    [
+        (["--random-state", "7", "compare"], 7),
+        (["compare", "--random-state", "7"], 7),
+        (["--random-state", "3", "compare", "--random-state", "7"], 7),
+        (["compare"], 0),
+        (["--random-state", "7", "demo"], 7),
+        (["demo"], 0),
+    ],
+)
+def test_the_seed_is_taken_before_or_after_the_command(argv, seed, monkeypatch):
+    from skimbnet import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "_compare", lambda args: seen.append(args.random_state) or 0)
+    monkeypatch.setattr(cli, "_demo", lambda args: seen.append(args.random_state) or 0)
+    assert main(argv) == 0
+    assert seen == [seed]
+
+
+def test_demo_options_before_compare_are_an_error(capsys):
+    assert main(["--n-samples", "300", "--rare-share", "0.1", "compare"]) == 2
+    assert "--n-samples and --rare-share belong to demo, not to compare" in capsys.readouterr().err
+
+
 def test_one_job_starts_no_worker_process(monkeypatch, capsys):
     from joblib.externals.loky import process_executor
 
