@@ -392,20 +392,23 @@ class ActionBalancedReplay:
 
     def _check_castable(self, name, value, call):
         """Refuse values the stored dtype would change (floats into an int field, say):
-        a silent cast would store a reward of 1.5 as 1."""
-        stored = self._storage[name].dtype
-        if self.device is None:
-            castable = np.can_cast(value.dtype, stored, casting="same_kind")
+        a silent cast would store a reward of 1.5 as 1. numpy's ``same_kind`` rule on
+        either device (torch's own ``can_cast`` lets int64 into uint8)."""
+        stored, given = _numpy_dtype(self._storage[name].dtype), _numpy_dtype(value.dtype)
+        if np.can_cast(given, stored, casting="same_kind"):
+            return
+        if given.kind == "f" and stored.kind in "biu":
+            hint = f"give the first transitions the dtype you mean (e.g. {name}=0.0, not 0)"
         else:
-            import torch
-
-            castable = torch.can_cast(value.dtype, stored)
-        if not castable:
-            raise TypeError(
-                f"{call}: {name} has dtype {value.dtype}, but this buffer stores {name} as "
-                f"{stored} (fixed by the first transitions); the values would be cast. Give "
-                f"the first transitions the dtype you mean (e.g. {name}=0.0, not 0)."
+            hint = (
+                f"convert the values to {stored} first, or give the first transitions the "
+                "dtype you mean"
             )
+        raise TypeError(
+            f"{call}: {name} has dtype {value.dtype}, but this buffer stores {name} as "
+            f"{self._storage[name].dtype} (fixed by the first transitions); the values would "
+            f"be cast: {hint}."
+        )
 
     def _write(self, start, k, data):
         first = min(k, self.capacity - start)
@@ -855,3 +858,14 @@ class ActionBalancedReplay:
             f"max_repeat={self.max_repeat}, len={self._size}, "
             f"actions={self.action_counts()}{device})"
         )
+
+
+def _numpy_dtype(dtype) -> np.dtype:
+    """``dtype`` (numpy's or torch's) as numpy's; torch's are mapped through a 0-d tensor."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    import torch
+
+    if dtype == torch.bfloat16:  # no numpy twin: a float all the same
+        return np.dtype(np.float32)
+    return torch.empty((), dtype=dtype).numpy().dtype

@@ -512,3 +512,15 @@ def test_values_the_stored_dtype_would_change_are_refused(device, call):
     buffer.add(np.full(2, 0.25), 1, reward=2, done=True)  # float64 state into float32
     state = buffer.sample(2)["state"]
     assert sorted(np.asarray(state)[:, 0].tolist()) == [0.0, 0.25]
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_ints_that_would_wrap_are_refused_on_either_device(device):
+    """uint8 frames fixed by the first transition refuse int64 values (300 would be 44)."""
+    buffer = ActionBalancedReplay(10, random_state=0, device=device)
+    buffer.add(np.zeros(2, np.uint8), 0)
+    with pytest.raises(TypeError, match=r"convert the values to uint8 first"):
+        buffer.add(np.array([300, 1]), 1)
+    assert len(buffer) == 1
+    buffer.add(np.array([7, 1], np.uint8), 1)
+    assert len(buffer) == 2
