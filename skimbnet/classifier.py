@@ -1170,8 +1170,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
             mean, scale = weighted_mean_and_std(X, sample_weight)
         overflow = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))
         if len(overflow):
+            more = f" and {len(overflow) - 5} more" if len(overflow) > 5 else ""
             raise ValueError(
-                f"X: the mean or standard deviation of feature(s) {overflow[:5].tolist()} "
+                f"X: the mean or standard deviation of feature(s) {overflow[:5].tolist()}{more} "
                 "overflows float64 (values near 1e154 or larger), so the features cannot be "
                 "standardised; rescale X (e.g. sklearn's RobustScaler or a log transform) "
                 "or pass standardize=False."

@@ -131,6 +131,12 @@ BAD = [
         r"X: the mean or standard deviation of feature\(s\) \[0, 1, 2, 3\] overflows float64",
     ),
     (
+        "overflowing_wide_X",
+        lambda k, X, y: make(k).fit(np.hstack([X, X]) * 1e160, y),
+        ValueError,
+        r"feature\(s\) \[0, 1, 2, 3, 4\] and 3 more overflows float64",
+    ),
+    (
         "empty_X",
         lambda k, X, y: make(k).fit(X[:0], y[:0]),
         ValueError,
