@@ -492,3 +492,62 @@ CANDIDATES.update(
         "long_single_ros": _over_sampled_net(n_members=1, loss="ce", max_epochs=200),
     }
 )
+
+
+def _weight_average(start):
+    """SWA (Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima and Better
+    Generalization"): the uniform average of the network's weights at the end of every
+    epoch from epoch ``ceil(start * max_epochs)`` on (0-based, as LDAM-DRW counts its
+    re-weighting start), loaded into the network when training ends. A skorch callback,
+    a prototype before any library code; the network has no batch-norm buffers to redo."""
+    import math
+
+    import torch
+    from skorch.callbacks import Callback
+
+    class EpochWeightAverage(Callback):
+        def __init__(self, start=start):
+            self.start = start
+
+        def on_train_begin(self, net, **kwargs):
+            self.sum_, self.n_ = None, 0
+
+        def on_epoch_end(self, net, **kwargs):
+            epoch = len(net.history) - 1
+            if epoch < math.ceil(round(self.start * net.max_epochs, 9)):
+                return
+            weights = [p.detach() for p in net.module_.parameters()]
+            if self.sum_ is None:
+                self.sum_ = [w.clone() for w in weights]
+            else:
+                torch._foreach_add_(self.sum_, weights)
+            self.n_ += 1
+
+        def on_train_end(self, net, **kwargs):
+            if not self.n_:
+                return
+            with torch.no_grad():
+                for p, s in zip(net.module_.parameters(), self.sum_):
+                    p.copy_(s / self.n_)
+
+    return EpochWeightAverage()
+
+
+def _averaged_net(start, **params):
+    def factory(seed):
+        from skimbnet import BalancedNetClassifier
+
+        return BalancedNetClassifier(
+            callbacks=[("swa", _weight_average(start))], random_state=seed, **params
+        )
+
+    return factory
+
+
+CANDIDATES.update(
+    {
+        # the default with its weights averaged over the re-weighted epochs (SWA from
+        # LDAM-DRW's start, 0.8 of max_epochs: 12 epoch-end snapshots at 60 epochs)
+        "swa_drw": _averaged_net(0.8),
+    }
+)

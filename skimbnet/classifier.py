@@ -45,7 +45,7 @@ from ._training import (
     epoch_seed,
 )
 from .augmentation import check_augment
-from .callbacks import EpochProgressBar
+from .callbacks import EpochProgressBar, WeightAveraging
 from .data import (
     CLASS_WEIGHT_MODES,
     check_class_weight_param,
@@ -263,6 +263,14 @@ class BalancedNetClassifier(NeuralNetClassifier):
     patience : int or None, default=20
         Stop when the validation score has not improved for this many epochs
         and restore the best epoch's weights; ``None`` never stops early.
+    weight_averaging : float in [0, 1] or None, default=0.8
+        Predict with the average of the weights at the end of each epoch
+        from ``ceil(weight_averaging * max_epochs)`` on (stochastic weight
+        averaging, Izmailov et al. 2018;
+        :class:`~skimbnet.callbacks.WeightAveraging`); 0.8 averages the
+        epochs of LDAM's deferred re-weighting. A fit that validates each
+        epoch with ``patience`` set keeps the early-stopped weights instead.
+        ``None`` predicts with the last epoch's weights.
     standardize : "auto" or bool, default="auto"
         Standardise features with the training split's (weighted) mean and
         standard deviation. ``"auto"`` does it for the default MLP only.
@@ -447,6 +455,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ],
         "scoring": [StrOptions(set(VALIDATION_METRICS)), callable],
         "patience": [None, Interval(Integral, 1, None, closed="left")],
+        "weight_averaging": [None, Interval(Real, 0, 1, closed="both")],
         "standardize": [StrOptions({"auto"}), "boolean"],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
         "callbacks": [None, list, StrOptions({"disable"})],
@@ -484,6 +493,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         train_split=None,
         scoring="balanced_accuracy",
         patience=20,
+        weight_averaging=0.8,
         standardize="auto",
         dtype="auto",
         callbacks=None,
@@ -520,6 +530,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self.train_split = train_split
         self.scoring = scoring
         self.patience = patience
+        self.weight_averaging = weight_averaging
         self.standardize = standardize
         self.dtype = dtype
         self.callbacks = callbacks
@@ -684,6 +695,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 ),
             ),
         ]
+        if self.weight_averaging is not None:
+            # before early stopping, which restores its best epoch in a validated fit
+            averaging = WeightAveraging(
+                self.weight_averaging, skip_validated=self.patience is not None
+            )
+            callbacks.append(("weight_averaging", averaging))
         if self.patience is not None:
             callbacks.append(
                 (

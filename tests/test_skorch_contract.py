@@ -263,8 +263,9 @@ def test_an_ensemble_module_trains_each_member_and_averages(data):
 
 def test_three_plus_three_warm_epochs_equal_six(data):
     X, y = data
-    six = _net(max_epochs=6, loss="ce", dropout=0.2).fit(X, y)
-    warm = _net(max_epochs=3, loss="ce", dropout=0.2, warm_start=True)
+    # each fit averages its own last epochs' weights: 3 + 3 is not 6 with weight averaging
+    six = _net(max_epochs=6, loss="ce", dropout=0.2, weight_averaging=None).fit(X, y)
+    warm = _net(max_epochs=3, loss="ce", dropout=0.2, warm_start=True, weight_averaging=None)
     warm.fit(X, y).fit(X, y)
     assert len(warm.history) == 6
     assert np.array_equal(six.predict_proba(X), warm.predict_proba(X))
@@ -448,3 +449,43 @@ def test_the_default_with_an_early_stopping_split_trains(data):
     X, y = data
     net = BalancedNetClassifier(train_split="auto", max_epochs=3, random_state=0).fit(X, y)
     assert "valid_balanced_accuracy" in net.history[-1]
+
+
+class EpochWeights(Callback):
+    """The module's parameters at the end of every epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seen.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+@pytest.mark.parametrize("start, averaged", [(0.5, [5, 6, 7, 8, 9]), (0.0, list(range(10)))])
+def test_weight_averaging_predicts_with_the_mean_of_the_last_epochs_weights(
+    data, start, averaged
+):
+    X, y = data
+    spy = EpochWeights()
+    net = _net(max_epochs=10, weight_averaging=start, callbacks=[spy]).fit(X, y)
+    assert dict(net.callbacks_)["weight_averaging"].n_averaged_ == len(averaged)
+    for i, p in enumerate(net.module_.parameters()):
+        expected = torch.stack([spy.seen[e][i] for e in averaged]).mean(0)
+        torch.testing.assert_close(p.detach(), expected)
+
+
+def test_without_weight_averaging_the_last_epochs_weights_predict(data):
+    X, y = data
+    spy = EpochWeights()
+    net = _net(max_epochs=5, weight_averaging=None, callbacks=[spy]).fit(X, y)
+    assert "weight_averaging" not in dict(net.callbacks_)
+    for p, last in zip(net.module_.parameters(), spy.seen[-1]):
+        assert torch.equal(p.detach(), last)
+
+
+def test_early_stopping_keeps_its_weights_in_a_validated_fit(data):
+    X, y = data
+    net = _net(max_epochs=6, train_split=0.25, patience=2, weight_averaging=0.0).fit(X, y)
+    assert dict(net.callbacks_)["weight_averaging"].n_averaged_ == 0
+    no_validation = _net(max_epochs=6, train_split=0.25, patience=None, weight_averaging=0.0)
+    assert dict(no_validation.fit(X, y).callbacks_)["weight_averaging"].n_averaged_ == 6
