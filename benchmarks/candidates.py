@@ -551,3 +551,11 @@ CANDIDATES.update(
         "swa_drw": _averaged_net(0.8),
     }
 )
+
+CANDIDATES.update(
+    {
+        # the game guide's recipe (the features' view alone, n_bins=None) with the
+        # library's weight averaging at its default
+        "features_view_swa": _net(),
+    }
+)

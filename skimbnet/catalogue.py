@@ -32,7 +32,8 @@ from skimbnet.ensemble import default_estimator
 #: validation split (balanced accuracy), training stopped after ``patience``
 #: epochs without improvement and the best epoch's weights restored
 #: (``BalancedNetClassifier()`` itself trains 8 members on the features and 8 on
-#: their 4-bin encodings for a fixed 60 epochs on all the rows, ``n_bins="auto"``),
+#: their 4-bin encodings for a fixed 60 epochs on all the rows, ``n_bins="auto"``,
+#: and averages the weights of the last 12),
 #: without a feature encoding
 EARLY_STOPPED = {
     "n_members": 1,

@@ -68,6 +68,7 @@ SKOPS_TRUSTED_TYPES = [
     "builtins.print",
     "functools.partial",
     "skimbnet.callbacks.EpochProgressBar",
+    "skimbnet.callbacks.WeightAveraging",
     "skimbnet.classifier.BalancedNetClassifier",
     "skimbnet.classifier._ProbaScorer",
     "skimbnet.classifier._ValidationEarlyStopping",

@@ -367,6 +367,9 @@ def test_default_member_is_a_small_unweighted_network():
     ens = BootstrapEnsembleClassifier(n_estimators=2, random_state=0)
     ens.set_params(estimator=default_estimator().set_params(max_epochs=3)).fit(X, y)
     assert ens.estimator_.class_weight is None
+    # the member was measured without weight averaging (quality.md, eighth pass)
+    assert ens.estimator_.weight_averaging is None
+    assert "weight_averaging" not in dict(ens.estimators_[0].callbacks_)
     default = BootstrapEnsembleClassifier(n_estimators=1).fit(X[:60], y[:60])
     assert isinstance(default.estimator_, BalancedNetClassifier)
     assert default.estimator_.get_params(deep=False) == default_estimator().get_params(deep=False)
