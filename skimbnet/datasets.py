@@ -207,7 +207,8 @@ def lunar_lander_returns(model, seeds) -> np.ndarray:
     >>> from skimbnet import BalancedNetClassifier
     >>> from skimbnet.datasets import load_lunar_lander, lunar_lander_returns
     >>> X, y = load_lunar_lander(10)                          # doctest: +SKIP
-    >>> policy = BalancedNetClassifier(n_bins=None, random_state=0)  # game states: no encoding
+    >>> # game states: no encoding, the last epoch's weights (docs/guide/game.md)
+    >>> policy = BalancedNetClassifier(n_bins=None, weight_averaging=None, random_state=0)
     >>> policy = policy.fit(X, y)                             # doctest: +SKIP
     >>> lunar_lander_returns(policy, range(100, 110)).mean()  # doctest: +SKIP
     """
