@@ -15,6 +15,7 @@ documented way to pass sample weights to ``get_loss``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,15 @@ SPARSE_CHUNK_VALUES = 1 << 24
 def epoch_seed(seed: int, epoch: int) -> int:
     """The torch seed of ``epoch`` (dropout, augmentation): resumed epochs draw anew."""
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+def start_epoch(fraction: float, max_epochs: int) -> int:
+    """The first (0-based) epoch at ``fraction`` of ``max_epochs``: ``ceil(fraction * max_epochs)``.
+
+    Rounded first: 0.7 * 10 is 7.000000000000001 in floating point, and means 7.
+    LDAM's deferred re-weighting and the weight averaging start here.
+    """
+    return math.ceil(round(fraction * max_epochs, 9))
 
 
 def batch_rows(batch_size, n_rows: int) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
+
+from ._training import start_epoch
 
 
 class EpochProgressBar(Callback):
@@ -96,7 +96,7 @@ class WeightAveraging(Callback):
         if self.skip_validated and dataset_valid is not None:
             return
         epoch = len(net.history) - 1
-        if epoch < math.ceil(round(self.start * net.max_epochs, 9)):
+        if epoch < start_epoch(self.start, net.max_epochs):
             return
         weights = [p.detach() for p in net.module_.parameters()]
         self.n_averaged_ += 1

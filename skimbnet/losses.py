@@ -55,6 +55,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._strategies import aliases, resolve
+from ._training import start_epoch
 from .data import class_weight_vector
 
 
@@ -337,8 +338,7 @@ class _LDAMModule(LossModule):
         """First (0-based) epoch trained with the deferred re-weighting."""
         if self.drw_start is None:
             return float("inf")
-        # round: 0.7 * 10 is 7.000000000000001 in floating point, and means 7
-        return float(np.ceil(round(self.drw_start * self.max_epochs, 9)))
+        return float(start_epoch(self.drw_start, self.max_epochs))
 
     @property
     def drw_active(self) -> bool:
