@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import torch
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
@@ -90,6 +92,12 @@ class WeightAveraging(Callback):
         self.skip_validated = skip_validated
 
     def on_train_begin(self, net, **kwargs):
+        start = self.start
+        if isinstance(start, bool) or not isinstance(start, Real) or not 0 <= start <= 1:
+            raise ValueError(
+                f"WeightAveraging(start={start!r}): start must be a fraction of max_epochs "
+                "in [0, 1] (0.8 averages the last 20% of the epochs)"
+            )
         self.average_, self.n_averaged_ = None, 0
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):

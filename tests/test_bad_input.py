@@ -14,6 +14,8 @@ import torch
 from imblearn.over_sampling import SMOTE
 from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
 
+from skimbnet.callbacks import WeightAveraging
+
 N, D = 60, 4
 
 
@@ -251,6 +253,21 @@ BAD = [
 ]
 
 NET_ONLY = [
+    (
+        "weight_averaging_above_1",
+        lambda k, X, y: make(k, weight_averaging=1.5).fit(X, y),
+        ValueError,
+        r"'weight_averaging' parameter of BalancedNetClassifier must be None or a float in "
+        r"the range \[0.0, 1.0\]. Got 1.5",
+    ),
+    (
+        "weight_averaging_callback_start",
+        lambda k, X, y: make(k, weight_averaging=None, callbacks=[WeightAveraging(start=60)]).fit(
+            X, y
+        ),
+        ValueError,
+        r"WeightAveraging\(start=60\): start must be a fraction of max_epochs in \[0, 1\]",
+    ),
     (
         "hidden_layer_sizes_bool",
         lambda k, X, y: make(k, hidden_layer_sizes=(True,)).fit(X, y),
