@@ -652,15 +652,23 @@ def half_section(half, runs, info, focus):
         field = [m for m in complete if m != focus]
         lines += [
             f"Each candidate ranked in **{focus}**'s place (the field above without it, "
-            f"{len(field) + 1} ranked), on its own cells:",
+            f"{len(field) + 1} ranked), on its own cells, beside {focus} ranked the same way "
+            "on the same cells (candidate / default; lower is better):",
             "",
             "| candidate | cells | rank BA | rank macro-F1 | rank ROC-AUC | rank AP |",
             "|---|---|---|---|---|---|",
         ]
         for m in [focus] + candidates:
-            own = mean_ranks(field + [m], sorted(results[m]))[m]
-            r = " | ".join(f"{own[k]:.2f}" for k, _ in METRICS)
-            lines.append(f"| {m} | {len(results[m])} | {r} |")
+            own_cells = sorted(results[m])
+            own = mean_ranks(field + [m], own_cells)[m]
+            if m == focus:
+                r = " | ".join(f"{own[k]:.2f}" for k, _ in METRICS)
+            else:
+                # the default on the candidate's cells only: a candidate run on fewer
+                # cells is compared on those, not with the default's whole-half rank
+                base = mean_ranks(field + [focus], own_cells)[focus]
+                r = " | ".join(f"{own[k]:.2f} / {base[k]:.2f}" for k, _ in METRICS)
+            lines.append(f"| {m} | {len(own_cells)} | {r} |")
         lines.append("")
     if focus in results:
         lines += [
