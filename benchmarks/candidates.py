@@ -13,8 +13,11 @@ def _net(**params):
     def factory(seed):
         from skimbnet import BalancedNetClassifier
 
-        # the candidates before n_bins existed ran without the encoding: keep them so
-        return BalancedNetClassifier(**{"n_bins": None, **params}, random_state=seed)
+        # the candidates before n_bins and weight_averaging existed ran without the
+        # encoding and without averaging: keep them so (a re-run reproduces their rows)
+        return BalancedNetClassifier(
+            **{"n_bins": None, "weight_averaging": None, **params}, random_state=seed
+        )
 
     return factory
 
@@ -82,7 +85,9 @@ def _scaled_net(scaler, **params):
         return make_pipeline(
             scaler(),
             BalancedNetClassifier(
-                **{"n_bins": None, **params}, standardize=False, random_state=seed
+                **{"n_bins": None, "weight_averaging": None, **params},
+                standardize=False,
+                random_state=seed,
             ),
         )
 
@@ -231,7 +236,11 @@ def _oob_net(**params):
                 shift[1] = -offset
                 return out + shift
 
-        return OOBThreshold(**{"n_bins": None, **params}, member_bootstrap=True, random_state=seed)
+        return OOBThreshold(
+            **{"n_bins": None, "weight_averaging": None, **params},
+            member_bootstrap=True,
+            random_state=seed,
+        )
 
     return factory
 
@@ -340,7 +349,9 @@ def _held_out_choice(choices):
         from skimbnet import BalancedNetClassifier
 
         def make(params):
-            return BalancedNetClassifier(**{"n_bins": None, **params}, random_state=seed)
+            return BalancedNetClassifier(
+                **{"n_bins": None, "weight_averaging": None, **params}, random_state=seed
+            )
 
         class HeldOutChoice(ClassifierMixin, BaseEstimator):
             def fit(self, X, y):
@@ -402,7 +413,7 @@ def _mixed_net(n_bins=4, **params):
                 self.module_ = module.to(dtype=self._torch_dtype)
                 return self
 
-        return MixedNet(**{"n_bins": n_bins, **params}, random_state=seed)
+        return MixedNet(**{"n_bins": n_bins, "weight_averaging": None, **params}, random_state=seed)
 
     return factory
 
@@ -460,7 +471,10 @@ def _paper_schedule_net(**params):
 
         schedule = LRScheduler(LambdaLR, lr_lambda=ldam_drw_lr_factor)
         return BalancedNetClassifier(
-            callbacks=[("lr_schedule", schedule)], random_state=seed, **params
+            callbacks=[("lr_schedule", schedule)],
+            weight_averaging=None,  # measured before the averaging was the default
+            random_state=seed,
+            **params,
         )
 
     return factory
@@ -521,6 +535,6 @@ CANDIDATES.update(
         "swa_drw": _averaged_net(0.8),
         # the game guide's recipe (the features' view alone, n_bins=None) with the
         # library's weight averaging at its default
-        "features_view_swa": _net(),
+        "features_view_swa": _net(weight_averaging=0.8),
     }
 )
