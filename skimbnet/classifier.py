@@ -137,8 +137,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
     the default trains both and averages them. Against the default before
     it (one view, chosen by a held-out check) it won on both halves of the
     60-set suite on every metric (confirmation balanced-accuracy rank 4.03
-    against 5.28, the best of the 13 ranked, BalancedRandomForest 4.63;
-    wins / ties / losses 24/26/10), at about two plain fits instead of
+    against 5.28, the best of the 13 ranked in that run, BalancedRandomForest
+    4.63; wins / ties / losses 24/26/10), at about two plain fits instead of
     three; on the game it is below the features' view alone (the numbers
     and commands are in ``docs/guide/network.md``; ``n_bins=None`` there).
     Weight averaging, the evidence-backed way to settle the epoch count
