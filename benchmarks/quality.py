@@ -688,6 +688,7 @@ def half_section(half, runs, info, focus):
                 cols.append(f"{(d >= TIE).sum()}/{(np.abs(d) < TIE).sum()}/{(d <= -TIE).sum()}")
             lines.append(f"| {m} | {len(shared)} | " + " | ".join(cols) + " |")
         lines.append("")
+        lines += _where_peers_lead(focus, [m for m in complete if m != focus], means)
     else:
         lines += [f"Focus model {focus} not run on this half yet: no wins/ties/losses table.", ""]
     missing = [f"{m}: {len(cells) - len(results[m])} cell(s)" for m in partial]
@@ -708,6 +709,31 @@ def half_section(half, runs, info, focus):
             lines.append(f"| {ds} | {i['n']} | {i['d']} | {i['n_rare']} | {i['ir']:.1f} |")
     lines += ["", "</details>", ""]
     return lines
+
+
+def _where_peers_lead(focus, peers, means, metric="balanced_accuracy", shown=4):
+    """The data sets on which each peer beats ``focus`` by at least ``TIE`` on ``metric``,
+    the mean over the fold shuffles both finished: where a tree or a linear model still
+    leads, by how much."""
+    lines = [
+        f"Where each model leads **{focus}** on balanced accuracy (data sets with a mean over "
+        f"the fold shuffles at least {TIE} above; its {shown} largest leads, and the "
+        f"default's {shown} largest over it):",
+        "",
+        "| model | data sets it leads on | largest leads | the default's largest leads |",
+        "|---|---|---|---|",
+    ]
+    for m in peers:
+        per_set = {}
+        for c in set(means[focus]) & set(means[m]):
+            per_set.setdefault(c[1], []).append(means[m][c][metric] - means[focus][c][metric])
+        diff = {ds: float(np.mean(d)) for ds, d in per_set.items()}
+        ahead = sorted((d, ds) for ds, d in diff.items() if d >= TIE)[::-1]
+        behind = sorted((d, ds) for ds, d in diff.items() if d <= -TIE)[:shown]
+        lead = ", ".join(f"{ds} +{d:.3f}" for d, ds in ahead[:shown]) or "none"
+        trail = ", ".join(f"{ds} +{-d:.3f}" for d, ds in behind) or "none"
+        lines.append(f"| {m} | {len(ahead)} of {len(diff)} | {lead} | {trail} |")
+    return lines + [""]
 
 
 LEGACY_ORDER = (
