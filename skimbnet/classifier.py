@@ -150,9 +150,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
     to 4.83, means 0.715 to 0.710 and 0.745 to 0.743) and cost macro-F1 rank
     on both halves (4.33 to 4.58, 3.91 to 4.28): it moves the decision
     toward the rare classes (``benchmarks/results/quality.md``, eighth
-    pass; 13 ranked: with RealMLP in the confirmation half's field, 14, the
-    default's balanced-accuracy rank there is 3.60, the best, against
-    BalancedRandomForest's 4.85 and RealMLP's 9.75, ninth pass).
+    pass; 13 ranked: with RealMLP in the field, 14, the default's
+    balanced-accuracy rank is 4.57 on selection and 3.60 on confirmation,
+    the best on both, against BalancedRandomForest's 5.91 and 4.85 and
+    RealMLP's 9.97 and 9.75, ninth pass).
     Other candidates (robust
     scaling, a quantile transform, member bootstraps, an out-of-bag
     threshold) did not improve balanced accuracy on the selection half;
