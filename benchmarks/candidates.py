@@ -8,16 +8,16 @@ Each entry maps a name to ``factory(seed) -> estimator``; quality.py runs it as 
 
 from __future__ import annotations
 
+#: the candidates measured before ``n_bins`` and ``weight_averaging`` existed ran without
+#: the encoding and without averaging: keep them so (a re-run reproduces their rows)
+EARLIER = {"n_bins": None, "weight_averaging": None}
+
 
 def _net(**params):
     def factory(seed):
         from skimbnet import BalancedNetClassifier
 
-        # the candidates before n_bins and weight_averaging existed ran without the
-        # encoding and without averaging: keep them so (a re-run reproduces their rows)
-        return BalancedNetClassifier(
-            **{"n_bins": None, "weight_averaging": None, **params}, random_state=seed
-        )
+        return BalancedNetClassifier(**{**EARLIER, **params}, random_state=seed)
 
     return factory
 
@@ -85,7 +85,7 @@ def _scaled_net(scaler, **params):
         return make_pipeline(
             scaler(),
             BalancedNetClassifier(
-                **{"n_bins": None, "weight_averaging": None, **params},
+                **{**EARLIER, **params},
                 standardize=False,
                 random_state=seed,
             ),
@@ -237,7 +237,7 @@ def _oob_net(**params):
                 return out + shift
 
         return OOBThreshold(
-            **{"n_bins": None, "weight_averaging": None, **params},
+            **{**EARLIER, **params},
             member_bootstrap=True,
             random_state=seed,
         )
@@ -349,9 +349,7 @@ def _held_out_choice(choices):
         from skimbnet import BalancedNetClassifier
 
         def make(params):
-            return BalancedNetClassifier(
-                **{"n_bins": None, "weight_averaging": None, **params}, random_state=seed
-            )
+            return BalancedNetClassifier(**{**EARLIER, **params}, random_state=seed)
 
         class HeldOutChoice(ClassifierMixin, BaseEstimator):
             def fit(self, X, y):
@@ -413,7 +411,7 @@ def _mixed_net(n_bins=4, **params):
                 self.module_ = module.to(dtype=self._torch_dtype)
                 return self
 
-        return MixedNet(**{"n_bins": n_bins, "weight_averaging": None, **params}, random_state=seed)
+        return MixedNet(**{**EARLIER, "n_bins": n_bins, **params}, random_state=seed)
 
     return factory
 

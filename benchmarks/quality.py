@@ -711,16 +711,17 @@ def half_section(half, runs, info, focus):
     return lines
 
 
-def _where_peers_lead(focus, peers, means, metric="balanced_accuracy", shown=4):
-    """The data sets on which each peer beats ``focus`` by at least ``TIE`` on ``metric``,
-    the mean over the fold shuffles both finished: where a tree or a linear model still
-    leads, by how much."""
+def _where_peers_lead(focus, peers, means, shown=4):
+    """The data sets on which each peer beats ``focus`` by at least ``TIE`` on balanced
+    accuracy, the mean over the fold shuffles both finished: where a tree or a linear model
+    still leads, by how much."""
+    metric = "balanced_accuracy"
     lines = [
         f"Where each model leads **{focus}** on balanced accuracy (data sets with a mean over "
-        f"the fold shuffles at least {TIE} above; its {shown} largest leads, and the "
-        f"default's {shown} largest over it):",
+        f"the fold shuffles at least {TIE} above; its {shown} largest leads, and {focus}'s "
+        f"{shown} largest over it):",
         "",
-        "| model | data sets it leads on | largest leads | the default's largest leads |",
+        f"| model | data sets it leads on | largest leads | {focus}'s largest leads |",
         "|---|---|---|---|",
     ]
     for m in peers:
