@@ -134,8 +134,12 @@ class GaussianNoise(Augmenter):
         self.classes = classes
 
     def build(self, X, y, class_counts):
-        if not isinstance(self.std, Real) or isinstance(self.std, bool) or not self.std >= 0:
-            raise ValueError(f"GaussianNoise(std={self.std!r}) must be a number >= 0.")
+        if (
+            not isinstance(self.std, Real)
+            or isinstance(self.std, bool)
+            or not 0 <= self.std < float("inf")
+        ):
+            raise ValueError(f"GaussianNoise(std={self.std!r}) must be a finite number >= 0.")
         mask = _selected_classes(self.classes, class_counts)
         X = torch.as_tensor(X)
         if X.ndim != 2:

@@ -26,7 +26,14 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import (
+    EarlyStopping,
+    EpochScoring,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+)
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import data_from_dataset, to_numpy, to_tensor
 from torch.nn.modules.dropout import _DropoutNd
@@ -867,6 +874,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X``, ``y``.
 
+        A fit that fails on its data (labels, weights, the split, the
+        resampling) raises before any training and leaves a fitted estimator
+        as it was; one that fails during training keeps its history so far.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -904,6 +915,73 @@ class BalancedNetClassifier(NeuralNetClassifier):
         # that was only initialize()d (and perhaps load_params()ed) keeps its weights
         continue_training = bool(keep_network and "_seed_" in vars(self))
         reinitialize = not (keep_network and self.initialized_)
+        # a fit that fails on its data leaves the estimator as it was: a failed refit must
+        # not pair the new data's classes_ and statistics with the old network
+        before = dict(vars(self))
+        try:
+            X, y, (X_train, y_train, w_train), valid_rows, redraw, seed = self._prepare_fit(
+                X, y, sample_weight, classes, continue_training, reinitialize, partial
+            )
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+        device = torch.device(self.device)
+        with ExitStack() as held:
+            if reinitialize:
+                with seeded_torch(seed, device):
+                    self.initialize()
+            # the whole training holds torch's generator where it may draw from it (dropout
+            # in the network being trained, a user's component); see skimbnet._seeding
+            self._torch_rng_in_training = self._trains_with_torch_rng()
+            if self._torch_rng_in_training:
+                held.enter_context(seeded_torch(seed, device))
+            X_sample = X_train[:2]
+            sampler = self._strategy("sampler", resolve_sampler)
+
+            def to_rows(X_, y_, w_):
+                return self._bootstrap_members(self._rows(X_, y_, w_, device), seed)
+
+            train = TrainingRows(
+                *to_rows(X_train, y_train, w_train),
+                sampler_strategy=sampler,
+                max_epochs=self.max_epochs,
+                seed=seed,
+                to_rows=to_rows,
+                redraw=redraw,
+                device=device,
+            )
+            del X_train
+            valid = None
+            if valid_rows is not None:
+                valid = Rows(*self._rows(*valid_rows, device), device=device)
+            self._augmenter_ = None
+            if self.augment is not None:
+                self._augmenter_ = self._strategy("augment", clone).build(
+                    train.X, train.y, self.class_counts_
+                )
+            self.notify("on_train_begin", X=X, y=y)
+            # after on_train_begin, where callbacks such as InputShapeSetter size the module
+            rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
+            with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
+                self._check_module_output(X_sample)
+                try:
+                    self.fit_loop(PreparedData(train, valid))
+                except KeyboardInterrupt:
+                    # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs
+                    self._close_interrupted_epoch()
+            self.notify("on_train_end", X=X, y=y)
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, classes, continue_training, reinitialize, partial):
+        """Check the data and fit what it decides before the network: ``classes_``,
+        the class statistics, the split, the resampling, standardisation and bins.
+
+        Returns the validated ``X`` and ``y``, the training rows ``(X, y, w)``,
+        the validation rows (or ``None``), the per-epoch redraw (or ``None``)
+        and the fit's seed.
+        """
         self._check_params()
         check_labels(y)
         check_single_output(y, type(self).__name__)
@@ -939,7 +1017,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
             resampler = self._strategy("resampler", clone)
             split = (X_train, y_train, w_train)
             X_train, y_train, w_train = resample_training_split(
-                resampler, *split, seed, classes=self.classes_
+                resampler,
+                *split,
+                seed,
+                classes=self.classes_,
+                # "training split" also suggests train_split=None, which only helps with one
+                split="training split" if valid_rows is not None else "training data",
             )
             if isinstance(resampler, EpochResampler):
                 # only a per-epoch redraw keeps the split before resampling alive
@@ -958,57 +1041,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
             n_values = X_train.shape[0] * X_train.shape[1]  # a sparse X's dense size
             self.dtype_ = self._resolve_dtype(n_values) if reinitialize else self._fitted_dtype
         self._check_float_range(X_train, "X")
-
-        device = torch.device(self.device)
-        with ExitStack() as held:
-            if reinitialize:
-                with seeded_torch(seed, device):
-                    self.initialize()
-            # the whole training holds torch's generator where it may draw from it (dropout
-            # in the network being trained, a user's component); see skimbnet._seeding
-            self._torch_rng_in_training = self._trains_with_torch_rng()
-            if self._torch_rng_in_training:
-                held.enter_context(seeded_torch(seed, device))
-            X_sample = X_train[:2]
-            sampler = self._strategy("sampler", resolve_sampler)
-
-            def to_rows(X_, y_, w_):
-                return self._bootstrap_members(self._rows(X_, y_, w_, device), seed)
-
-            train = TrainingRows(
-                *to_rows(X_train, y_train, w_train),
-                sampler_strategy=sampler,
-                max_epochs=self.max_epochs,
-                seed=seed,
-                to_rows=to_rows,
-                redraw=redraw,
-                device=device,
+        if self.augment is not None and sp.issparse(X_train):
+            raise TypeError(
+                "augment needs dense X: densify it first (X.toarray()) or drop augment."
             )
-            del X_train
-            valid = None
-            if valid_rows is not None:
-                valid = Rows(*self._rows(*valid_rows, device), device=device)
-            self._augmenter_ = None
-            if self.augment is not None:
-                if train.sparse:
-                    raise TypeError(
-                        "augment needs dense X: densify it first (X.toarray()) or drop augment."
-                    )
-                self._augmenter_ = self._strategy("augment", clone).build(
-                    train.X, train.y, self.class_counts_
-                )
-            self.notify("on_train_begin", X=X, y=y)
-            # after on_train_begin, where callbacks such as InputShapeSetter size the module
-            rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
-            with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
-                self._check_module_output(X_sample)
-                try:
-                    self.fit_loop(PreparedData(train, valid))
-                except KeyboardInterrupt:
-                    # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs
-                    self._close_interrupted_epoch()
-            self.notify("on_train_end", X=X, y=y)
-        return self
+        return X, y, (X_train, y_train, w_train), valid_rows, redraw, seed
 
     def _trains_with_torch_rng(self):
         """Whether training may draw from torch's global generator, judged on the network
@@ -1429,6 +1466,33 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 m.training != training for m in module.modules()
             ):
                 module.train(training)
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's callback dispatch, with the epoch's batch count for ``ProgressBar``.
+
+        skorch's ``ProgressBar(batches_per_epoch="auto")`` counts
+        ``len(dataset) / batch_size`` batches, which fails for
+        ``batch_size="auto"`` and miscounts a sampler that changes the epoch's
+        rows; for the epoch's begin it is given the count of the batches the
+        epoch will run (its own setting is restored right after).
+        """
+        if method_name != "on_epoch_begin":
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for _, cb in self.callbacks_:
+            if not (isinstance(cb, ProgressBar) and cb.batches_per_epoch == "auto"):
+                cb.on_epoch_begin(self, **cb_kwargs)
+                continue
+            train, valid = cb_kwargs.get("dataset_train"), cb_kwargs.get("dataset_valid")
+            cb.batches_per_epoch = sum(
+                len(self.get_iterator(data, training=training))
+                for data, training in ((train, True), (valid, False))
+                if data is not None
+            )
+            try:
+                cb.on_epoch_begin(self, **cb_kwargs)
+            finally:
+                cb.batches_per_epoch = "auto"
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """skorch's new history row, then the epoch's schedules and random streams.

@@ -48,7 +48,15 @@ def _epoch_seed(random_state: int, draw: int) -> int:
 
 
 def resample_training_split(
-    resampler, X, y, sample_weight, random_state: int, *, classes=None, param_prefix="resampler"
+    resampler,
+    X,
+    y,
+    sample_weight,
+    random_state: int,
+    *,
+    classes=None,
+    param_prefix="resampler",
+    split="training split",
 ):
     """Run ``resampler.fit_resample`` on the training rows.
 
@@ -68,6 +76,10 @@ def resample_training_split(
     param_prefix : str, default="resampler"
         How the classifier's parameter that holds the resampler is spelled in
         error messages (``resampler__k_neighbors=...``).
+    split : str, default="training split"
+        Where the rows come from, for error messages; the classifier's
+        ``"training split"`` (what its validation split left) also suggests
+        ``train_split=None``.
 
     Returns
     -------
@@ -85,14 +97,23 @@ def resample_training_split(
     """
     if isinstance(resampler, EpochResampler):
         return resampler.resample_epoch(
-            X, y, sample_weight, random_state, 0, classes=classes, param_prefix=param_prefix
+            X,
+            y,
+            sample_weight,
+            random_state,
+            0,
+            classes=classes,
+            param_prefix=param_prefix,
+            split=split,
         )
     check_resampler(resampler)
     sampler = clone(resampler)
     if "random_state" in sampler.get_params(deep=False):
         sampler.set_params(random_state=int(random_state))
     y = np.asarray(y)
-    X_res, y_res = checked_fit_resample(sampler, X, y, classes=classes, param_prefix=param_prefix)
+    X_res, y_res = checked_fit_resample(
+        sampler, X, y, classes=classes, param_prefix=param_prefix, split=split
+    )
     # imbalanced-learn keeps a CSR matrix sparse (SMOTE's new rows too)
     X_res = sp.csr_matrix(X_res, dtype=X.dtype) if sp.issparse(X) else np.asarray(X_res, X.dtype)
     y_res = np.asarray(y_res)
@@ -303,6 +324,7 @@ class EpochResampler(BaseEstimator):
         *,
         classes=None,
         param_prefix="resampler",
+        split="training split",
     ):
         """The training rows of ``epoch``: ``(X, y, sample_weight)`` of its draw.
 
@@ -318,6 +340,7 @@ class EpochResampler(BaseEstimator):
             seed,
             classes=classes,
             param_prefix=f"{param_prefix}__resampler",
+            split=split,
         )
 
     def fit_resample(self, X, y, **params):

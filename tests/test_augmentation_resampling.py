@@ -90,8 +90,9 @@ def test_gaussian_noise_class_choices():
         GaussianNoise(classes=[5]).build(X, y, counts)
     with pytest.raises(ValueError, match="classes='rare' is not supported"):
         GaussianNoise(classes="rare").build(X, y, counts)
-    with pytest.raises(ValueError, match="std=-1"):
-        GaussianNoise(std=-1).build(X, y, counts)
+    for bad in (-1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=rf"std={bad}\) must be a finite number >= 0"):
+            GaussianNoise(std=bad).build(X, y, counts)
 
 
 def test_augmentation_reaches_training_batches_never_validation():
@@ -146,8 +147,12 @@ def test_smote_with_too_few_rows_says_which_k_neighbors_works():
 def test_smote_error_through_the_classifier():
     X, y = _data(n=200, weights=[0.96])
     assert np.bincount(y).min() < 10
-    with pytest.raises(ValueError, match=r"resampler__k_neighbors=\d"):
+    with pytest.raises(ValueError, match=r"resampler__k_neighbors=\d") as info:
         _net(resampler=SMOTE(k_neighbors=9), train_split=None).fit(X, y)
+    # without a validation split there is nothing train_split=None would give back
+    assert "in the training data;" in str(info.value) and "train_split" not in str(info.value)
+    with pytest.raises(ValueError, match=r"or train_split=None so that validation takes no"):
+        _net(resampler=SMOTE(k_neighbors=9), train_split=0.2).fit(X, y)
 
 
 def test_resampled_rows_keep_their_weights():

@@ -356,6 +356,12 @@ ENSEMBLE_ONLY = [
         r"samples_per_class has keys \[5\] that are not classes of y",
     ),
     (
+        "samples_per_class_bool",
+        lambda k, X, y: tiny_ensemble(samples_per_class=True).fit(X, y),
+        ValueError,
+        r"samples_per_class=True must be an int, not a bool",
+    ),
+    (
         "samples_per_class_too_big",
         lambda k, X, y: tiny_ensemble(samples_per_class=100).fit(X, y),
         ValueError,
@@ -429,3 +435,27 @@ def test_numpy_int_layer_sizes_train(data):
         4,
         8,
     ]
+
+
+@pytest.mark.parametrize(
+    "bad_refit",
+    [
+        # a third class whose only rows weigh nothing
+        lambda net, X, y: net.fit(
+            X, np.where(np.arange(N) < 3, 2, y), sample_weight=(np.arange(N) >= 3) * 1.0
+        ),
+        # other labels and fewer features, but a negative weight
+        lambda net, X, y: net.fit(X[:, :3], np.array(["a", "b"])[y], sample_weight=-np.ones(N)),
+        lambda net, X, y: net.set_params(class_weight={7: 2.0}).fit(X, y),
+    ],
+    ids=["weightless_class", "negative_weight", "unknown_class_weight_key"],
+)
+def test_a_refit_that_fails_on_its_data_leaves_the_fitted_net_as_it_was(data, bad_refit):
+    X, y = data
+    net = make("net").fit(X, y)
+    proba, fitted = net.predict_proba(X), dict(vars(net))
+    with pytest.raises(ValueError):
+        bad_refit(net, X.copy(), y.copy())
+    assert net.classes_.tolist() == [0, 1] and net.n_features_in_ == D
+    assert vars(net).keys() == fitted.keys()
+    np.testing.assert_array_equal(net.predict_proba(X), proba)

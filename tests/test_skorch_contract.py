@@ -178,6 +178,21 @@ def test_progress_bar_and_print_log(data, capsys):
     assert "/7" in captured.err
 
 
+@pytest.mark.parametrize(
+    "params",
+    [dict(batch_size="auto"), dict(batch_size="auto", sampler="undersample", train_split=0.25)],
+)
+def test_progress_bar_counts_the_batches_the_epoch_runs(data, params):
+    # skorch's own count is len(dataset) / batch_size: it fails for "auto" and miscounts
+    # a sampler that shortens the epoch
+    X, y = data
+    bar = ProgressBar()
+    net = _net(callbacks=[bar], **params).fit(X, y)
+    batches = len(net.history[-1, "batches"])
+    assert bar.pbar_.total == bar.pbar_.n == batches
+    assert bar.batches_per_epoch == "auto"  # the user's setting is left as it was
+
+
 # ------------------------------------------------------ parameters
 
 
