@@ -245,6 +245,22 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def set_params(self, **params):
+        """scikit-learn's ``set_params``; ``estimator__<param>`` needs an ``estimator``.
+
+        The default member is made at fit (``estimator=None``), so its
+        parameters cannot be set through the ensemble: pass
+        ``estimator=default_estimator()`` to tune them.
+        """
+        nested = sorted(name for name in params if name.startswith("estimator__"))
+        if nested and params.get("estimator", self.estimator) is None:
+            raise ValueError(
+                f"{nested[0]} sets a parameter of the member, but estimator=None (the default "
+                "member is made at fit); pass estimator=skimbnet.ensemble.default_estimator() "
+                "to tune the default member."
+            )
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------ helpers
 
     def _prototype(self):
@@ -326,7 +342,11 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             Training data (a DataFrame's column names are checked at predict).
             Sparse matrices and missing values are accepted when the member
             accepts them; the default member takes scipy sparse matrices
-            (densified a batch at a time) but no missing values.
+            (densified a batch at a time) but no missing values. Members get
+            numpy arrays (as in scikit-learn's ``BaggingClassifier``): a
+            :class:`~skimbnet.BalancedNetClassifier` member numbers only, any
+            other member the columns as they are, to encode itself (select
+            columns by position, e.g. in a ``ColumnTransformer``).
         y : array-like of shape (n_samples,)
             Class labels of any type.
 
@@ -335,8 +355,10 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        if isinstance(self.n_estimators, bool):  # an Integral to scikit-learn's check
-            raise ValueError(f"n_estimators={self.n_estimators!r} must be an int, not a bool.")
+        for name in ("n_estimators", "samples_per_class"):
+            value = getattr(self, name)
+            if isinstance(value, bool):  # an Integral to scikit-learn's check
+                raise ValueError(f"{name}={value!r} must be an int, not a bool.")
         continuing = bool(self.warm_start and hasattr(self, "estimators_"))
         prototype = self._prototype()
         if self.voting == "soft" and not hasattr(prototype, "predict_proba"):
@@ -348,7 +370,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         check_single_output(y, type(self).__name__)
         with numeric_input(type(self).__name__):
             X, y = validate_data(
-                self, X, y, reset=not continuing, **_validate_X_kwargs(get_tags(prototype))
+                self, X, y, reset=not continuing, **_validate_X_kwargs(prototype)
             )
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
@@ -429,7 +451,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         with numeric_input(type(self).__name__):
             return validate_data(
-                self, X, reset=False, **_validate_X_kwargs(get_tags(self.estimator_))
+                self, X, reset=False, **_validate_X_kwargs(self.estimator_)
             )
 
     def _member_columns(self, member):
@@ -535,11 +557,17 @@ def _with_random_states(estimator, rng):
     return estimator
 
 
-def _validate_X_kwargs(member_tags):
-    """Accept what the member accepts: sparse matrices, missing values."""
+def _validate_X_kwargs(member):
+    """Accept what the member accepts: sparse matrices, missing values, and (as
+    scikit-learn's ``BaggingClassifier`` does) columns of any type for a member that
+    encodes them itself; the library's network takes numbers only, checked here so
+    that the error names the ensemble."""
+    tags = get_tags(member).input_tags
+    numeric = isinstance(member, BalancedNetClassifier)
     return {
-        "accept_sparse": ["csr", "csc"] if member_tags.input_tags.sparse else False,
-        "ensure_all_finite": "allow-nan" if member_tags.input_tags.allow_nan else True,
+        "accept_sparse": ["csr", "csc"] if tags.sparse else False,
+        "ensure_all_finite": "allow-nan" if tags.allow_nan else True,
+        "dtype": (np.float64, np.float32) if numeric else None,
     }
 
 

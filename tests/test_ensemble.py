@@ -420,3 +420,33 @@ def test_members_behind_a_feature_selector_cope_with_noise_columns():
     # every member chose its own columns, fewer than all 20
     kept = [m.named_steps["l1featureselector"].support_.sum() for m in selected.estimators_]
     assert all(1 <= k < 20 for k in kept)
+
+
+def test_member_parameters_need_an_explicit_member():
+    with pytest.raises(ValueError, match=r"estimator__max_epochs .* estimator=None .*"):
+        BootstrapEnsembleClassifier().set_params(estimator__max_epochs=5)
+    ens = BootstrapEnsembleClassifier().set_params(
+        estimator=default_estimator(), estimator__max_epochs=5
+    )
+    assert ens.estimator.max_epochs == 5
+
+
+def test_a_member_that_encodes_text_columns_gets_them_as_they_are():
+    # scikit-learn's BaggingClassifier convention: the member's own encoder, by position
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y = make_classification(n_samples=200, n_features=4, weights=[0.85], random_state=0)
+    colour = np.where(np.arange(len(X)) % 3 == 0, "red", "blue")
+    X_text = np.c_[X.astype(object), colour]
+    before = X_text.copy()
+    member = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [4]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    ens = BootstrapEnsembleClassifier(member, n_estimators=2, random_state=0).fit(X_text, y)
+    assert ens.predict_proba(X_text).shape == (len(X), 2)
+    np.testing.assert_array_equal(X_text, before)
+    # the library's own network takes numbers only, and the error names the ensemble
+    with pytest.raises(ValueError, match="BootstrapEnsembleClassifier takes numeric features"):
+        tiny_ensemble(2, estimator=_member()).fit(X_text, y)
