@@ -192,7 +192,10 @@ class ActionBalancedReplay:
         their counts). The weights follow the counts actually drawn. A batch
         larger than ``m * len(buffer)`` raises a ValueError.
     random_state : int or None, default=None
-        Seed of the draws; ``None`` draws fresh entropy.
+        Seed of the draws; ``None`` draws fresh entropy. A copy (pickled, or
+        sent to a ``DataLoader`` worker or another process) carries the
+        generator's state on and draws the same batches as the original: give
+        each copy its own stream with :meth:`reseed`.
     device : str, torch.device or None, default=None
         ``None`` stores numpy arrays and returns numpy batches. A device
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...) stores torch tensors there
@@ -257,8 +260,7 @@ class ActionBalancedReplay:
     ):
         if isinstance(capacity, bool) or not isinstance(capacity, Integral) or capacity < 1:
             raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}.")
-        # a fixed mix is checked once here; a schedule's output at every draw
-        self._fixed_mix = None if callable(strategy) else _check_strategy_spec(strategy)
+        self.strategy = strategy
         if max_repeat is not None and (
             isinstance(max_repeat, bool) or not isinstance(max_repeat, Integral) or max_repeat < 1
         ):
@@ -272,13 +274,23 @@ class ActionBalancedReplay:
                 f"random_state must be None or a non-negative integer, got {random_state!r}."
             )
         self.capacity = int(capacity)
-        self.strategy = strategy
         self.max_repeat = None if max_repeat is None else int(max_repeat)
         self.random_state = random_state
         self.device = self._check_device(device)
         self._rng = np.random.default_rng(random_state)
         self.step = 0
         self.clear()
+
+    @property
+    def strategy(self):
+        """The action mix (see the class docstring); setting it takes effect at the next draw."""
+        return self._strategy
+
+    @strategy.setter
+    def strategy(self, strategy):
+        # a fixed mix is checked once here; a schedule's output at every draw
+        self._fixed_mix = None if callable(strategy) else _check_strategy_spec(strategy)
+        self._strategy = strategy
 
     @staticmethod
     def _check_device(device):
@@ -577,7 +589,7 @@ class ActionBalancedReplay:
         are these fractions times the batch size, rounded (largest remainder).
         """
         actions, counts = self._present()
-        step = self.step if step is None else int(step)
+        step = self.step if step is None else _check_step(step, "step")
         return dict(zip(actions, self._mix(step, actions, counts)))
 
     def _present(self):
@@ -667,7 +679,7 @@ class ActionBalancedReplay:
         if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}.")
         batch_size = int(batch_size)
-        step = self.step if step is None else int(step)
+        step = self.step if step is None else _check_step(step, "step")
         actions, n_rows = self._present()
         counts = self._counts(batch_size, self._mix(step, actions, n_rows), n_rows)
         self.step = step + 1
@@ -753,6 +765,35 @@ class ActionBalancedReplay:
         batch["weight"] = weight
         return batch
 
+    def reseed(self, seed=None) -> None:
+        """Restart the draws from ``seed`` (``None``: fresh entropy); contents and step stay.
+
+        For copies that should not draw the same batches, such as the buffer
+        held by a ``Dataset`` in each ``DataLoader`` worker (``worker_init_fn=
+        lambda i: get_worker_info().dataset.buffer.reseed(torch.initial_seed()
+        % 2**32)``, ``torch.utils.data.get_worker_info``), or
+        ``reseed(seed + rank)`` in each process.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> import numpy as np
+        >>> from skimbnet import ActionBalancedReplay
+        >>> buffer = ActionBalancedReplay(100, random_state=0)
+        >>> buffer.extend(np.arange(100.0)[:, None], np.arange(100) % 2)
+        >>> copy = pickle.loads(pickle.dumps(buffer))
+        >>> bool((copy.sample(8)["state"] == buffer.sample(8)["state"]).all())
+        True
+        >>> copy.reseed(1)
+        >>> bool((copy.sample(8)["state"] == buffer.sample(8)["state"]).all())
+        False
+        """
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0
+        ):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}.")
+        self._rng = np.random.default_rng(seed)
+
     # ---------------------------------------------------------- persistence
 
     def _chronological_slots(self):
@@ -826,15 +867,33 @@ class ActionBalancedReplay:
                 f"{_STATE_VERSION}."
             )
         fields = dict(state["fields"])
-        self._storage = None
-        self.clear()
-        if fields:
-            if "state" not in fields or "action" not in fields:
-                raise ValueError("state['fields'] must hold 'state' and 'action'.")
-            states, actions = fields.pop("state"), fields.pop("action")
-            self.extend(states, actions, **fields)
-        self.step = int(state["step"])
-        self._rng.bit_generator.state = state["rng"]
+        if fields and ("state" not in fields or "action" not in fields):
+            raise ValueError("state['fields'] must hold 'state' and 'action'.")
+        step = _check_step(state["step"], "state['step']")
+        rng = np.random.Generator(type(self._rng.bit_generator)())
+        try:
+            rng.bit_generator.state = state["rng"]
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(
+                f"state['rng'] is not the state of a {type(rng.bit_generator).__name__} "
+                f"generator (from state_dict()): {exc}"
+            ) from exc
+        # the contents are replaced last, and only whole: a bad state leaves the buffer as it was
+        before = dict(vars(self))
+        try:
+            self._storage = None
+            self.clear()
+            if fields:
+                states, actions = fields.pop("state"), fields.pop("action")
+                # the layout comes with the fields, even without rows (a cleared buffer's)
+                layout = {"state": states, **fields}
+                self._allocate({name: self._as_array(v, name) for name, v in layout.items()})
+                self.extend(states, actions, **fields)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+        self.step, self._rng = step, rng
 
     def __getstate__(self):
         config = {
@@ -858,6 +917,12 @@ class ActionBalancedReplay:
             f"max_repeat={self.max_repeat}, len={self._size}, "
             f"actions={self.action_counts()}{device})"
         )
+
+
+def _check_step(step, name) -> int:
+    if isinstance(step, bool) or not isinstance(step, Integral) or step < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {step!r}.")
+    return int(step)
 
 
 def _numpy_dtype(dtype) -> np.dtype:

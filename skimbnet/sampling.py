@@ -39,6 +39,7 @@ alias              class                       each epoch draws
 
 from __future__ import annotations
 
+import pickle
 import zlib
 from numbers import Integral, Real
 
@@ -115,7 +116,10 @@ def _shared_seed(num_replicas: int) -> int:
 
 
 def _checksum(y) -> int:
-    return zlib.crc32(np.ascontiguousarray(y).view(np.uint8).reshape(-1))
+    y = np.ascontiguousarray(y)
+    if y.dtype == object:  # references (pandas' strings): the values they point at
+        return zlib.crc32(pickle.dumps(y.tolist(), protocol=4))
+    return zlib.crc32(y.view(np.uint8).reshape(-1))
 
 
 class EpochSampler(Sampler):

@@ -373,6 +373,58 @@ def test_state_dict_round_trip_draws_the_same_batches():
         empty.load_state_dict({"fields": {}})
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"fields": {"state": np.zeros((2, 2))}, "step": 0, "rng": {}},  # no actions
+        {"fields": {}, "step": 0, "rng": {"bit_generator": "nope"}},
+        {"fields": {}, "step": -1, "rng": {}},
+        # rows that do not match their actions fail inside the load
+        {
+            "fields": {"state": np.zeros((3, 2)), "action": np.array([0, 1])},
+            "step": 0,
+            "rng": np.random.default_rng(0).bit_generator.state,
+        },
+    ],
+)
+def test_a_bad_state_dict_leaves_the_buffer_as_it_was(bad):
+    buffer = filled(n=50)
+    before = buffer.state_dict()
+    with pytest.raises(ValueError, match="state|rows"):
+        buffer.load_state_dict(bad)
+    after = buffer.state_dict()
+    assert after["step"] == before["step"] and after["rng"] == before["rng"]
+    for name in before["fields"]:
+        np.testing.assert_array_equal(after["fields"][name], before["fields"][name])
+
+
+def test_a_cleared_buffer_restores_its_fields_and_reseed_splits_copies():
+    buffer = filled(n=50)
+    fields = buffer.fields
+    buffer.clear()
+    restored = ActionBalancedReplay(50)
+    restored.load_state_dict(buffer.state_dict())
+    assert restored.fields == fields and len(restored) == 0
+    # a copy draws what the original draws, until it is given its own stream
+    full = filled(n=200)
+    copy = pickle.loads(pickle.dumps(full))
+    assert_same_batches(full, copy, n=1)
+    copy.reseed(123)
+    assert not np.array_equal(copy.sample(50)["state"], full.sample(50)["state"])
+    with pytest.raises(ValueError, match="seed must be None or a non-negative integer"):
+        copy.reseed(-1)
+
+
+def test_setting_the_strategy_takes_effect_and_is_checked():
+    buffer = filled(n=1000)
+    buffer.strategy = "natural"
+    counts = np.bincount(buffer.sample(1000)["action"])
+    np.testing.assert_array_equal(counts, np.bincount(buffer.state_dict()["fields"]["action"]))
+    with pytest.raises(ValueError, match="strategy"):
+        buffer.strategy = "bogus"
+    assert buffer.strategy == "natural"
+
+
 def test_state_dict_moves_between_numpy_and_torch_storage():
     buffer = filled(n=400)
     as_torch = ActionBalancedReplay(400, device="cpu")
@@ -468,6 +520,11 @@ def test_bad_calls_are_named():
     buffer.add(np.zeros(3), 0, reward=1.0)
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
         buffer.sample(0)
+    for bad in (-5, 1.5):
+        with pytest.raises(ValueError, match=f"step must be an integer >= 0, got {bad}"):
+            buffer.sample(2, step=bad)
+        with pytest.raises(ValueError, match=f"step must be an integer >= 0, got {bad}"):
+            buffer.action_fractions(step=bad)
     with pytest.raises(ValueError, match=r"extra fields \['reward'\], got \[\]"):
         buffer.add(np.zeros(3), 1)
     with pytest.raises(ValueError, match=r"state has shape \(4,\).* shape \(3,\)"):

@@ -229,6 +229,16 @@ def test_string_labels_and_tensors_are_accepted():
     )
 
 
+@pytest.mark.parametrize("alias", ["balanced", "natural", "sqrt", "undersample"])
+def test_object_labels_are_watched_by_value(alias):
+    # pandas' .to_numpy() of a string column: references, whose bytes say nothing
+    labels = np.array(["cat"] * 90 + ["dog"] * 10, dtype=object)
+    sampler = resolve_sampler(alias).build(labels, max_epochs=2, random_state=0)
+    assert set(labels[sampler.indices()].tolist()) == {"cat", "dog"}
+    labels[:] = "dog"  # changed in place: the sampler follows (see EpochSampler's Notes)
+    assert set(labels[sampler.indices()].tolist()) == {"dog"}
+
+
 def test_classes_without_rows_are_ignored():
     # encoded labels where class 1 has no row (e.g. a fold lacks it)
     y = np.array([0] * 80 + [2] * 20)
