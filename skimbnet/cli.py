@@ -26,6 +26,8 @@ def _demo(args) -> int:
 
 
 def _run_demo(args) -> int:
+    from .compare import warm_up
+
     X, y = make_classification(
         n_samples=args.n_samples,
         weights=[1 - args.rare_share],
@@ -49,6 +51,7 @@ def _run_demo(args) -> int:
     header += f"{'ROC-AUC':>8s} {'avg.prec':>9s} {'fit s':>6s}"
     print(header)
     print("-" * len(header))
+    warm_up()  # torch's one-off set-up is not the first model's fit time
     for name, model in contenders.items():
         start = time.perf_counter()
         model.fit(X_tr, y_tr)
@@ -180,6 +183,15 @@ def _compare(args) -> int:
         return _error("--random-state must be in [0, 2**32 - 1]", "compare")
     if args.strategies is not None and not args.strategies.strip(" ,"):
         return _error("--strategies needs at least one strategy key (see --list)", "compare")
+    if args.strategies is not None:  # checked before the data is read
+        keys = [s.key for s in strategies(args.random_state, args.max_epochs)]
+        unknown = sorted({k.strip() for k in args.strategies.split(",") if k.strip()} - set(keys))
+        if unknown:
+            return _error(
+                f"unknown strategy {', '.join(unknown)}; choose from {', '.join(keys)}", "compare"
+            )
+    if args.cv < 2:
+        return _error("--cv must be at least 2", "compare")
     if args.max_epochs is not None and args.max_epochs < 1:
         return _error("--max-epochs must be at least 1", "compare")
     if args.n_jobs == 0:
@@ -217,7 +229,9 @@ def _compare(args) -> int:
         )
         for note in notes:
             print(f"  note: {note}")
-        only = [k.strip() for k in args.strategies.split(",")] if args.strategies else None
+        only = None
+        if args.strategies:  # a stray comma or space names no strategy
+            only = [k.strip() for k in args.strategies.split(",") if k.strip()]
         kwargs = dict(
             dataset_name=name,
             cv=args.cv,

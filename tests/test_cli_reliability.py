@@ -21,13 +21,15 @@ QUICK = ["compare", "--dataset", "digits_8", "--strategies", "plain", "--no-prog
         (["--n-jobs", "0"], "--n-jobs must be a positive number"),
         (["--random-state", "-1"], "--random-state must be in [0, 2**32 - 1]"),
         (["--strategies", " , "], "--strategies needs at least one strategy key"),
+        (["--strategies", "plain,nope"], "unknown strategy nope; choose from"),
+        (["--cv", "1"], "--cv must be at least 2"),
     ],
 )
 def test_bad_output_paths_and_worker_counts_exit_2_before_any_fit(extra, message, capsys):
     assert main([*QUICK, *extra]) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert "Data:" not in capsys.readouterr().out  # nothing was loaded or fitted
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Data:" not in captured.out  # nothing was loaded or fitted
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,8 @@ def test_datasets_missing_package_names_the_extra(monkeypatch):
 
 
 def test_no_argument_run_uses_the_shipped_data_set(capsys):
-    code, out, err = run([*QUICK, "--strategies", "class_weight,logistic_regression"], capsys)
+    # a stray comma or space names no strategy
+    code, out, err = run([*QUICK, "--strategies", "class_weight, logistic_regression,"], capsys)
     assert code == 0, err
     assert f"Data: {compare.DEFAULT_DATASET}, 1484 rows x 8 columns" in out
     assert "class weights" in out and "logistic regression (reference)" in out
