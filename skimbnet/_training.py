@@ -144,6 +144,25 @@ class TrainingRows(Rows):
         return torch.as_tensor(self.sampler.indices(), device=self.device)
 
 
+class CurrentSampler(torch.utils.data.Sampler):
+    """The sampler of the training rows' current epoch, for skorch's ``DataLoader``.
+
+    skorch builds its ``DataLoader`` once per fit, but a per-epoch redraw
+    (:class:`~skimbnet.resampling.EpochResampler`) gives the rows a new
+    sampler (over new rows) each time it redraws: this one always reads the
+    current sampler.
+    """
+
+    def __init__(self, rows: TrainingRows):
+        self.rows = rows
+
+    def __iter__(self):
+        return iter(self.rows.sampler)
+
+    def __len__(self) -> int:
+        return len(self.rows.sampler)
+
+
 @dataclass
 class PreparedData:
     """What ``fit`` hands to skorch's ``fit_loop``: the training and validation rows."""

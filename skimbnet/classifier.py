@@ -35,15 +35,18 @@ from skorch.callbacks import (
     ProgressBar,
 )
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.history import History
 from skorch.utils import data_from_dataset, to_numpy, to_tensor
 from torch.nn.modules.dropout import _DropoutNd
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from ._atomic import KeptOnError
 from ._seeding import seeded_torch, torch_rng_held, torch_rng_locked
 from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
 from ._training import (
     PREDICT_CHUNK,
     Chunks,
+    CurrentSampler,
     EpochBatches,
     PreparedData,
     Rows,
@@ -782,6 +785,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 "(classes_ holds them sorted; output j of the module is classes_[j])."
             )
 
+    def initialize_history(self):
+        """A new, empty ``History`` (skorch clears the old one in place, which a refit that
+        fails before its first epoch could not restore)."""
+        self.history_ = History()
+        return self
+
     def initialize_module(self):
         """Build the network: the default MLP or the user's ``module``."""
         kwargs = self.get_params_for("module")
@@ -915,20 +924,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
         # that was only initialize()d (and perhaps load_params()ed) keeps its weights
         continue_training = bool(keep_network and "_seed_" in vars(self))
         reinitialize = not (keep_network and self.initialized_)
-        # a fit that fails on its data leaves the estimator as it was: a failed refit must
-        # not pair the new data's classes_ and statistics with the old network
-        before = dict(vars(self))
-        try:
+        with ExitStack() as held:
+            # a fit that fails before its first epoch leaves the estimator as it was: a
+            # failed refit must not pair the new data's classes_ with the old network, nor
+            # leave an untrained one that says it is fitted (skorch's initialize_callbacks
+            # resets the user's callback objects in place, which this cannot undo)
+            kept = held.enter_context(KeptOnError(self))
             X, y, (X_train, y_train, w_train), valid_rows, redraw, seed = self._prepare_fit(
                 X, y, sample_weight, classes, continue_training, reinitialize, partial
             )
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(before)
-            raise
-
-        device = torch.device(self.device)
-        with ExitStack() as held:
+            device = torch.device(self.device)
+            sampler = self._strategy("sampler", resolve_sampler)
             if reinitialize:
                 with seeded_torch(seed, device):
                     self.initialize()
@@ -938,7 +944,6 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if self._torch_rng_in_training:
                 held.enter_context(seeded_torch(seed, device))
             X_sample = X_train[:2]
-            sampler = self._strategy("sampler", resolve_sampler)
 
             def to_rows(X_, y_, w_):
                 return self._bootstrap_members(self._rows(X_, y_, w_, device), seed)
@@ -966,6 +971,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
             with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
                 self._check_module_output(X_sample)
+                kept.release()
                 try:
                     self.fit_loop(PreparedData(train, valid))
                 except KeyboardInterrupt:
@@ -1016,13 +1022,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if self.resampler is not None:
             resampler = self._strategy("resampler", clone)
             split = (X_train, y_train, w_train)
+            # what a too-few-rows message says; train_split=None helps only after a split
+            where = dict(split="training data")
+            if valid_rows is not None:
+                where = dict(
+                    split="training split (after the validation split)",
+                    hint="train_split=None so that validation takes no rows",
+                )
             X_train, y_train, w_train = resample_training_split(
-                resampler,
-                *split,
-                seed,
-                classes=self.classes_,
-                # "training split" also suggests train_split=None, which only helps with one
-                split="training split" if valid_rows is not None else "training data",
+                resampler, *split, seed, classes=self.classes_, **where
             )
             if isinstance(resampler, EpochResampler):
                 # only a per-epoch redraw keeps the split before resampling alive
@@ -1446,7 +1454,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 return Chunks(dataset)
         kwargs = self.get_params_for(prefix)
         if training and isinstance(dataset, TrainingRows) and "sampler" not in kwargs:
-            kwargs.setdefault("sampler", dataset.sampler)
+            kwargs.setdefault("sampler", CurrentSampler(dataset))
         batch_size = kwargs.pop("batch_size", self.batch_size)
         if batch_size == "auto":
             batch_size = batch_rows("auto", len(dataset))
@@ -1474,7 +1482,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``len(dataset) / batch_size`` batches, which fails for
         ``batch_size="auto"`` and miscounts a sampler that changes the epoch's
         rows; for the epoch's begin it is given the count of the batches the
-        epoch will run (its own setting is restored right after).
+        epoch will run, or no total for an iterator class without a length
+        (its own setting is restored right after).
         """
         if method_name != "on_epoch_begin":
             return super().notify(method_name, **cb_kwargs)
@@ -1484,11 +1493,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 cb.on_epoch_begin(self, **cb_kwargs)
                 continue
             train, valid = cb_kwargs.get("dataset_train"), cb_kwargs.get("dataset_valid")
-            cb.batches_per_epoch = sum(
-                len(self.get_iterator(data, training=training))
-                for data, training in ((train, True), (valid, False))
-                if data is not None
-            )
+            try:
+                # counted on fresh iterators of the epoch's rows (skorch's own were built
+                # once, in fit_loop); an iterator class without a length gets no total
+                count = sum(
+                    len(self.get_iterator(data, training=training))
+                    for data, training in ((train, True), (valid, False))
+                    if data is not None
+                )
+            except TypeError:
+                count = None
+            cb.batches_per_epoch = count
             try:
                 cb.on_epoch_begin(self, **cb_kwargs)
             finally:

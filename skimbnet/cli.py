@@ -26,7 +26,7 @@ def _demo(args) -> int:
 
 
 def _run_demo(args) -> int:
-    from .compare import warm_up
+    from .compare import _warm_up
 
     X, y = make_classification(
         n_samples=args.n_samples,
@@ -51,7 +51,7 @@ def _run_demo(args) -> int:
     header += f"{'ROC-AUC':>8s} {'avg.prec':>9s} {'fit s':>6s}"
     print(header)
     print("-" * len(header))
-    warm_up()  # torch's one-off set-up is not the first model's fit time
+    _warm_up()  # torch's one-off set-up is not the first model's fit time
     for name, model in contenders.items():
         start = time.perf_counter()
         model.fit(X_tr, y_tr)

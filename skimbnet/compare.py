@@ -68,7 +68,7 @@ def _proba_full(model, X, classes):
 _WARMED_UP = False
 
 
-def warm_up():
+def _warm_up():
     """One tiny fit per process, so that torch's one-off set-up is not timed."""
     global _WARMED_UP
     if _WARMED_UP:
@@ -93,7 +93,7 @@ def _run_task(code, X, y, train, test, classes, rare, torch_threads):
     process's own setting afterwards (with ``n_jobs=1`` that is the caller's).
     """
     with limited_threads(torch_threads):
-        warm_up()
+        _warm_up()
         take = (lambda idx: X.iloc[idx]) if hasattr(X, "iloc") else (lambda idx: X[idx])
         try:
             model = build_strategy(code)

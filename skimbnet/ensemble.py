@@ -345,8 +345,9 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             (densified a batch at a time) but no missing values. Members get
             numpy arrays (as in scikit-learn's ``BaggingClassifier``): a
             :class:`~skimbnet.BalancedNetClassifier` member numbers only, any
-            other member the columns as they are, to encode itself (select
-            columns by position, e.g. in a ``ColumnTransformer``).
+            other member the columns and missing values as they are, to encode
+            and check itself (select columns by position, e.g. in a
+            ``ColumnTransformer``).
         y : array-like of shape (n_samples,)
             Class labels of any type.
 
@@ -558,16 +559,19 @@ def _with_random_states(estimator, rng):
 
 
 def _validate_X_kwargs(member):
-    """Accept what the member accepts: sparse matrices, missing values, and (as
-    scikit-learn's ``BaggingClassifier`` does) columns of any type for a member that
-    encodes them itself; the library's network takes numbers only, checked here so
-    that the error names the ensemble."""
+    """What the ensemble checks of X: for the library's network, what it accepts
+    (numbers; sparse matrices; no missing values), so that the error names the
+    ensemble; any other member checks X itself, as in scikit-learn's
+    ``BaggingClassifier`` (columns of any type, missing values)."""
     tags = get_tags(member).input_tags
-    numeric = isinstance(member, BalancedNetClassifier)
+    if not isinstance(member, BalancedNetClassifier):
+        # the member checks its own values (an imputer in a Pipeline takes NaN whatever
+        # the Pipeline's tags say)
+        return {"accept_sparse": ["csr", "csc"], "ensure_all_finite": False, "dtype": None}
     return {
         "accept_sparse": ["csr", "csc"] if tags.sparse else False,
         "ensure_all_finite": "allow-nan" if tags.allow_nan else True,
-        "dtype": (np.float64, np.float32) if numeric else None,
+        "dtype": (np.float64, np.float32),
     }
 
 

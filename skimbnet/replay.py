@@ -27,10 +27,13 @@ Examples
 from __future__ import annotations
 
 import math
+import operator
 from itertools import accumulate
 from numbers import Integral, Real
 
 import numpy as np
+
+from ._atomic import KeptOnError
 
 __all__ = ["ActionBalancedReplay"]
 
@@ -283,11 +286,18 @@ class ActionBalancedReplay:
 
     @property
     def strategy(self):
-        """The action mix (see the class docstring); setting it takes effect at the next draw."""
-        return self._strategy
+        """The action mix (see the class docstring); setting it takes effect at the next draw.
+
+        A dict mix is returned as a copy: change it by setting ``strategy``,
+        which checks it.
+        """
+        strategy = self._strategy
+        return dict(strategy) if isinstance(strategy, dict) else strategy
 
     @strategy.setter
     def strategy(self, strategy):
+        if isinstance(strategy, dict):
+            strategy = dict(strategy)  # the buffer's own: the caller's dict may change later
         # a fixed mix is checked once here; a schedule's output at every draw
         self._fixed_mix = None if callable(strategy) else _check_strategy_spec(strategy)
         self._strategy = strategy
@@ -769,10 +779,11 @@ class ActionBalancedReplay:
         """Restart the draws from ``seed`` (``None``: fresh entropy); contents and step stay.
 
         For copies that should not draw the same batches, such as the buffer
-        held by a ``Dataset`` in each ``DataLoader`` worker (``worker_init_fn=
-        lambda i: get_worker_info().dataset.buffer.reseed(torch.initial_seed()
-        % 2**32)``, ``torch.utils.data.get_worker_info``), or
-        ``reseed(seed + rank)`` in each process.
+        held by a ``Dataset`` in each ``DataLoader`` worker: a module-level
+        ``worker_init_fn`` (picklable under the "spawn" start method) that
+        calls ``torch.utils.data.get_worker_info().dataset.buffer.reseed(
+        torch.initial_seed() % 2**32)``; or ``reseed(seed + rank)`` in each
+        process.
 
         Examples
         --------
@@ -879,20 +890,18 @@ class ActionBalancedReplay:
                 f"generator (from state_dict()): {exc}"
             ) from exc
         # the contents are replaced last, and only whole: a bad state leaves the buffer as it was
-        before = dict(vars(self))
-        try:
+        with KeptOnError(self):
             self._storage = None
             self.clear()
             if fields:
                 states, actions = fields.pop("state"), fields.pop("action")
-                # the layout comes with the fields, even without rows (a cleared buffer's)
+                # the layout comes with the fields, even without rows (a cleared buffer's):
+                # read from their first zero rows, so the rows are converted once (by extend)
                 layout = {"state": states, **fields}
-                self._allocate({name: self._as_array(v, name) for name, v in layout.items()})
+                self._allocate(
+                    {name: self._as_array(_no_rows(v), name) for name, v in layout.items()}
+                )
                 self.extend(states, actions, **fields)
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(before)
-            raise
         self.step, self._rng = step, rng
 
     def __getstate__(self):
@@ -919,10 +928,20 @@ class ActionBalancedReplay:
         )
 
 
+def _no_rows(value):
+    """``value[:0]``: its dtype and row shape, none of its rows (a tensor stays one)."""
+    return value[:0] if hasattr(value, "detach") else np.asarray(value)[:0]
+
+
 def _check_step(step, name) -> int:
-    if isinstance(step, bool) or not isinstance(step, Integral) or step < 0:
+    """``step`` as an int >= 0: Python, numpy and torch integers (``operator.index``)."""
+    try:
+        value = None if isinstance(step, bool) else operator.index(step)
+    except TypeError:
+        value = None
+    if value is None or value < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {step!r}.")
-    return int(step)
+    return value
 
 
 def _numpy_dtype(dtype) -> np.dtype:

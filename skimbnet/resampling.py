@@ -57,6 +57,7 @@ def resample_training_split(
     classes=None,
     param_prefix="resampler",
     split="training split",
+    hint=None,
 ):
     """Run ``resampler.fit_resample`` on the training rows.
 
@@ -77,9 +78,10 @@ def resample_training_split(
         How the classifier's parameter that holds the resampler is spelled in
         error messages (``resampler__k_neighbors=...``).
     split : str, default="training split"
-        Where the rows come from, for error messages; the classifier's
-        ``"training split"`` (what its validation split left) also suggests
-        ``train_split=None``.
+        Where the rows come from, for error messages.
+    hint : str, default=None
+        One more fix the too-few-rows message suggests (the classifier's:
+        ``train_split=None``, when its validation split took rows).
 
     Returns
     -------
@@ -105,6 +107,7 @@ def resample_training_split(
             classes=classes,
             param_prefix=param_prefix,
             split=split,
+            hint=hint,
         )
     check_resampler(resampler)
     sampler = clone(resampler)
@@ -112,7 +115,7 @@ def resample_training_split(
         sampler.set_params(random_state=int(random_state))
     y = np.asarray(y)
     X_res, y_res = checked_fit_resample(
-        sampler, X, y, classes=classes, param_prefix=param_prefix, split=split
+        sampler, X, y, classes=classes, param_prefix=param_prefix, split=split, hint=hint
     )
     # imbalanced-learn keeps a CSR matrix sparse (SMOTE's new rows too)
     X_res = sp.csr_matrix(X_res, dtype=X.dtype) if sp.issparse(X) else np.asarray(X_res, X.dtype)
@@ -135,6 +138,7 @@ def checked_fit_resample(
     classes=None,
     param_prefix="resampler",
     split="training split",
+    hint=None,
 ):
     """``sampler.fit_resample(X, y)``, with imbalanced-learn's neighbour error explained.
 
@@ -158,8 +162,9 @@ def checked_fit_resample(
     param_prefix : str, default="resampler"
         How the parameter that holds the sampler is spelled in the message.
     split : str, default="training split"
-        Where the rows were counted; the classifier's "training split" also
-        suggests ``train_split=None``.
+        Where the rows were counted.
+    hint : str, default=None
+        One more fix for the message to suggest.
 
     Returns
     -------
@@ -170,7 +175,7 @@ def checked_fit_resample(
         return sampler.fit_resample(X, y)
     except ValueError as exc:
         counted = np.asarray(y if y_encoded is None else y_encoded)
-        message = _too_few_neighbours(sampler, counted, exc, classes, param_prefix, split)
+        message = _too_few_neighbours(sampler, counted, exc, classes, param_prefix, split, hint)
         if message is None:
             raise
         raise ValueError(message) from exc
@@ -204,13 +209,12 @@ def _same_rows(A, B) -> bool:
     return np.array_equal(A, B)
 
 
-def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split="training split"):
+def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split, hint):
     """An explanation of imbalanced-learn's "Expected n_neighbors <= n_samples_fit".
 
-    ``split`` names where the rows were counted; the classifier's "training
-    split" also suggests ``train_split=None``.
+    ``split`` names where the rows were counted; ``hint``, when given, is one
+    more fix to suggest.
     """
-    validation = split == "training split"
     if "n_neighbors" not in str(exc) and "n_samples" not in str(exc):
         return None
     params = sampler.get_params(deep=False)
@@ -249,11 +253,9 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split="training 
         )
     else:
         fix = "a class with one row cannot be interpolated: use RandomOverSampler"
-    if validation:
-        fix += ", or train_split=None so that validation takes no rows"
-        where = "in the training split (after the internal validation split, if any)"
-    else:
-        where = f"in the {split}"
+    if hint:
+        fix += f", or {hint}"
+    where = f"in the {split}"
     return (
         f"resampler={type(sampler).__name__}({name}={k}) needs at least {name}+1 = "
         f"{k + 1} rows of every class it over-samples, but class {label} has only {n} "
@@ -325,6 +327,7 @@ class EpochResampler(BaseEstimator):
         classes=None,
         param_prefix="resampler",
         split="training split",
+        hint=None,
     ):
         """The training rows of ``epoch``: ``(X, y, sample_weight)`` of its draw.
 
@@ -341,6 +344,7 @@ class EpochResampler(BaseEstimator):
             classes=classes,
             param_prefix=f"{param_prefix}__resampler",
             split=split,
+            hint=hint,
         )
 
     def fit_resample(self, X, y, **params):

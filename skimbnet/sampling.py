@@ -39,7 +39,6 @@ alias              class                       each epoch draws
 
 from __future__ import annotations
 
-import pickle
 import zlib
 from numbers import Integral, Real
 
@@ -117,8 +116,9 @@ def _shared_seed(num_replicas: int) -> int:
 
 def _checksum(y) -> int:
     y = np.ascontiguousarray(y)
-    if y.dtype == object:  # references (pandas' strings): the values they point at
-        return zlib.crc32(pickle.dumps(y.tolist(), protocol=4))
+    if y.dtype == object:  # references (pandas' strings): hash the values they point at
+        hashes = np.fromiter(map(hash, y.ravel().tolist()), dtype=np.int64, count=y.size)
+        return zlib.crc32(hashes)
     return zlib.crc32(y.view(np.uint8).reshape(-1))
 
 

@@ -14,6 +14,7 @@ import torch
 from imblearn.over_sampling import SMOTE
 from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
 
+from skimbnet.augmentation import GaussianNoise
 from skimbnet.callbacks import WeightAveraging
 
 N, D = 60, 4
@@ -447,15 +448,57 @@ def test_numpy_int_layer_sizes_train(data):
         # other labels and fewer features, but a negative weight
         lambda net, X, y: net.fit(X[:, :3], np.array(["a", "b"])[y], sample_weight=-np.ones(N)),
         lambda net, X, y: net.set_params(class_weight={7: 2.0}).fit(X, y),
+        # failures after the network is rebuilt, before the first epoch
+        lambda net, X, y: net.set_params(sampler__bogus=1).fit(X, _three_classes(y, 5)),
+        lambda net, X, y: net.set_params(augment=GaussianNoise(std=float("inf"))).fit(X, y),
     ],
-    ids=["weightless_class", "negative_weight", "unknown_class_weight_key"],
+    ids=[
+        "weightless_class",
+        "negative_weight",
+        "unknown_class_weight_key",
+        "unknown_sampler_parameter",
+        "infinite_noise",
+    ],
 )
 def test_a_refit_that_fails_on_its_data_leaves_the_fitted_net_as_it_was(data, bad_refit):
     X, y = data
     net = make("net").fit(X, y)
-    proba, fitted = net.predict_proba(X), dict(vars(net))
-    with pytest.raises(ValueError):
+    proba, fitted, epochs = net.predict_proba(X), dict(vars(net)), len(net.history)
+    with pytest.raises((ValueError, RuntimeError)):
         bad_refit(net, X.copy(), y.copy())
     assert net.classes_.tolist() == [0, 1] and net.n_features_in_ == D
-    assert vars(net).keys() == fitted.keys()
+    def fitted_names(state):
+        return {name for name in state if name.endswith("_")}
+
+    assert fitted_names(vars(net)) == fitted_names(fitted) and len(net.history) == epochs
     np.testing.assert_array_equal(net.predict_proba(X), proba)
+
+
+def test_a_refit_its_module_cannot_take_leaves_the_fitted_net_as_it_was(data):
+    X, y = data
+    net = make("net", module=_FixedWidth).fit(X, y)
+    proba, epochs = net.predict_proba(X), len(net.history)
+    with pytest.raises(ValueError, match="module failed on 2 rows of X.s 3 features"):
+        net.fit(X[:, :3], y)
+    assert net.n_features_in_ == D and len(net.history) == epochs
+    np.testing.assert_array_equal(net.predict_proba(X), proba)
+
+
+class _FixedWidth(torch.nn.Module):
+    """A module for 4 features whatever the data (as a hand-written module may be)."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(D, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def test_kept_on_error_examples():
+    import doctest
+
+    from skimbnet import _atomic
+
+    result = doctest.testmod(_atomic)
+    assert result.attempted > 0 and result.failed == 0

@@ -423,6 +423,14 @@ def test_setting_the_strategy_takes_effect_and_is_checked():
     with pytest.raises(ValueError, match="strategy"):
         buffer.strategy = "bogus"
     assert buffer.strategy == "natural"
+    # a dict mix is the buffer's own: changing the caller's dict or the one read back
+    # changes nothing (set strategy again, which checks it)
+    mix = {0: 0.5, 1: 0.5}
+    buffer.strategy = mix
+    mix[0] = -5
+    buffer.strategy[1] = -5
+    assert buffer.strategy == {0: 0.5, 1: 0.5}
+    assert pickle.loads(pickle.dumps(buffer)).strategy == {0: 0.5, 1: 0.5}
 
 
 def test_state_dict_moves_between_numpy_and_torch_storage():
@@ -520,6 +528,10 @@ def test_bad_calls_are_named():
     buffer.add(np.zeros(3), 0, reward=1.0)
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
         buffer.sample(0)
+    # an RL loop's step counter may be a numpy or torch integer
+    buffer.sample(2, step=np.int64(3))
+    buffer.sample(2, step=torch.tensor(4))
+    assert buffer.step == 5
     for bad in (-5, 1.5):
         with pytest.raises(ValueError, match=f"step must be an integer >= 0, got {bad}"):
             buffer.sample(2, step=bad)

@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
+from imblearn.under_sampling import RandomUnderSampler
 from skorch.callbacks import (
     BatchScoring,
     Callback,
@@ -30,6 +31,7 @@ from tiny_models import tiny_net
 
 from skimbnet import BalancedNetClassifier
 from skimbnet.losses import available_losses
+from skimbnet.resampling import EpochResampler
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +193,37 @@ def test_progress_bar_counts_the_batches_the_epoch_runs(data, params):
     batches = len(net.history[-1, "batches"])
     assert bar.pbar_.total == bar.pbar_.n == batches
     assert bar.batches_per_epoch == "auto"  # the user's setting is left as it was
+
+
+class _LengthlessLoader:
+    """A user's iterator class that cannot say how many batches it yields."""
+
+    def __init__(self, dataset, batch_size=32, **kwargs):
+        self.loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, **kwargs)
+
+    def __iter__(self):
+        return iter(self.loader)
+
+
+def test_progress_bar_without_a_batch_count_has_no_total(data):
+    X, y = data
+    bar = ProgressBar()
+    net = _net(batch_size="auto", iterator_train=_LengthlessLoader, callbacks=[bar]).fit(X, y)
+    assert bar.pbar_.total is None and bar.pbar_.n == len(net.history[-1, "batches"])
+
+
+def test_per_epoch_redraws_on_skorchs_dataloader_path(data):
+    # skorch builds its DataLoader once; each redraw brings new rows and a new sampler
+    X, y = data
+    bar = ProgressBar()
+    net = _net(
+        resampler=EpochResampler(RandomUnderSampler()),
+        iterator_train__shuffle=False,
+        train_split=0.25,
+        callbacks=[bar],
+    ).fit(X, y)
+    assert bar.pbar_.total == bar.pbar_.n == len(net.history[-1, "batches"])
+    assert net.predict(X).shape == y.shape
 
 
 # ------------------------------------------------------ parameters
