@@ -117,7 +117,8 @@ def _learner_base():
             super().__init__(task, **config)
             if not self._task.is_classification():
                 raise ValueError(
-                    f"{type(self).__name__} is a classifier; FLAML's task is {task!r}."
+                    f"{type(self).__name__} is a classifier; FLAML's task is "
+                    f"{getattr(self._task, 'name', task)!r}."
                 )
             self.estimator_class = partial(_configured, self._prototype())
 

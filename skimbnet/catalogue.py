@@ -46,12 +46,16 @@ EARLY_STOPPED = {
 
 @dataclass(frozen=True)
 class Strategy:
-    """One leaderboard entry: a key, a display name, the code that builds it and its imports."""
+    """One leaderboard entry: a key, a display name, the code that builds it and its imports.
+
+    ``binary_only``: it works on two classes only (it is left out, with a note, on more).
+    """
 
     key: str
     name: str
     code: str
     imports: tuple[str, ...]
+    binary_only: bool = False
 
 
 class _Raw(str):
@@ -154,6 +158,7 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
                 "from sklearn.pipeline import make_pipeline",
                 "from sklearn.preprocessing import StandardScaler",
             ),
+            binary_only=True,  # one threshold: scikit-learn's tuning is binary only
         ),
     ]
 

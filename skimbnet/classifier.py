@@ -1590,9 +1590,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
             logits = torch.logsumexp(torch.log_softmax(logits, dim=2), dim=1) - np.log(
                 logits.shape[1]
             )
-        if self.logit_adjustment is None:
+        adjustment = self.logit_adjustment
+        if adjustment is None:
             return logits
-        offset = self.logit_adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
+        # it may be set after fit (no refit), so it is checked where it is used
+        if isinstance(adjustment, bool) or not isinstance(adjustment, Real):
+            adjustment = float("nan")  # reported below
+        if not 0 <= adjustment < float("inf"):
+            raise ValueError(
+                f"logit_adjustment={self.logit_adjustment!r} must be None or a finite float "
+                ">= 0 (1.0: the prior correction)."
+            )
+        offset = adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
         return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
 
     # ------------------------------------------------------------- prediction

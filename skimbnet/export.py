@@ -54,6 +54,7 @@ import json
 import logging
 import os
 import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -92,6 +93,8 @@ SKOPS_TRUSTED_TYPES = [
 
 INPUT_NAME = "X"
 OUTPUT_NAME = "probabilities"
+#: the oldest opset the exported graph is valid at (torch's exporter writes 18)
+MIN_OPSET = 18
 
 
 class _NetworkProbabilities(nn.Module):
@@ -200,7 +203,9 @@ def to_onnx(model, path=None, opset=None) -> bytes:
     path : str or path-like, default=None
         Also write the model to this file.
     opset : int, default=None
-        The ONNX opset; ``None`` is the exporter's default (18 or later).
+        The ONNX opset, 18 or later (torch's exporter writes opset 18; its
+        conversion to older opsets gives graphs onnxruntime refuses);
+        ``None`` is the exporter's default.
 
     Returns
     -------
@@ -221,6 +226,14 @@ def to_onnx(model, path=None, opset=None) -> bytes:
     >>> session = onnxruntime.InferenceSession(net.to_onnx())  # doctest: +SKIP
     >>> session.run(None, {"X": X.astype(np.float32)})[0]  # doctest: +SKIP
     """
+    if opset is not None and (
+        isinstance(opset, bool) or not isinstance(opset, Integral) or opset < MIN_OPSET
+    ):
+        raise ValueError(
+            f"opset={opset!r}: the exported graph needs opset {MIN_OPSET} or later (torch's "
+            "exporter writes opset 18; a conversion to an older one is not a valid graph "
+            "for every model); use opset=None or an int >= 18."
+        )
     try:
         import onnx  # noqa: F401
         import onnxscript  # noqa: F401

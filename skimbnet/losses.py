@@ -309,7 +309,10 @@ class FocalLoss(LossStrategy):
                     f"alpha={[1.0] * n_classes}."
                 )
             return np.array([1.0 - alpha, alpha])
-        vector = np.asarray(alpha, dtype=float)
+        try:
+            vector = np.asarray(alpha, dtype=float)
+        except (TypeError, ValueError):
+            vector = np.full(0, np.nan)  # reported below
         if vector.shape != (n_classes,) or not np.all(np.isfinite(vector)) or np.any(vector < 0):
             raise ValueError(
                 f"FocalLoss(alpha={alpha!r}) must hold {n_classes} finite, non-negative "

@@ -43,8 +43,9 @@ BACKENDS = ("optuna", "sklearn")
 DEFAULT_HIDDEN_LAYER_SIZES = ((32,), (64,), (128,), (64, 32), (128, 64), (256, 128))
 #: class weightings searched by default (networks; ensemble members train on balanced draws):
 #: "auto" is "balanced" unless the loss or sampler corrects for the class mix already, so
-#: the space holds no combination that corrects twice
-DEFAULT_CLASS_WEIGHTS = ("auto", "effective", None)
+#: the space holds no combination that corrects twice ("effective" would, with a correcting
+#: loss or sampler: pass it in class_weights to search it)
+DEFAULT_CLASS_WEIGHTS = ("auto", None)
 #: learning-rate range (log scale)
 DEFAULT_LR = (1e-4, 3e-2)
 #: decoupled weight decay (``optimizer__weight_decay`` of AdamW), log scale: a
@@ -120,10 +121,13 @@ def search_space(
         :func:`skimbnet.sampling.available_samplers` for a network and none
         for an ensemble's members (their draws are balanced already).
     class_weights : "auto", list or None, default="auto"
-        ``class_weight`` values; ``"auto"`` is ``["auto", "effective", None]``
-        for a network (the classifier's ``"auto"`` is ``"balanced"`` unless the
-        loss, the sampler or a resampler already corrects for the class mix)
-        and none for an ensemble's members.
+        ``class_weight`` values; ``"auto"`` is ``["auto", None]`` for a
+        network (the classifier's ``"auto"`` is ``"balanced"`` unless the
+        loss, the sampler or a resampler already corrects for the class mix,
+        so no combination corrects twice) and none for an ensemble's members.
+        ``"effective"`` is left out: the loss and sampler are drawn apart
+        from it, and it would correct a second time beside a loss or sampler
+        that does.
     hidden_layer_sizes : "auto", list of tuples or None, default="auto"
         Network shapes; ``"auto"`` is ``(32,), (64,), (128,), (64, 32),
         (128, 64), (256, 128)`` (none with a custom ``module``).

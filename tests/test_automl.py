@@ -30,7 +30,8 @@ def test_default_space_covers_every_strategy():
     space = search_space(backend="sklearn")
     assert space["loss"] == list(available_losses())
     assert space["sampler"] == list(available_samplers())
-    assert space["class_weight"] == ["auto", "effective", None]
+    # "effective" beside a correcting loss or sampler would correct twice
+    assert space["class_weight"] == ["auto", None]
     assert all(isinstance(s, tuple) for s in space["hidden_layer_sizes"])
     assert {"lr", "optimizer__weight_decay", "dropout"} <= set(space)
     assert "max_epochs" not in space and "n_estimators" not in space
@@ -258,7 +259,7 @@ def test_flaml_learner_rejects_regression_and_unknown_options():
     flaml_automl()
     from skimbnet.search import FLAMLBalancedNet, flaml_learner
 
-    with pytest.raises(ValueError, match="classifier"):
+    with pytest.raises(ValueError, match="classifier; FLAML's task is 'regression'"):
         FLAMLBalancedNet(task="regression")
     with pytest.raises(TypeError, match="unknown search-space options"):
         flaml_learner(tiny_net(), backend="optuna")

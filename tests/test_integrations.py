@@ -259,7 +259,7 @@ def test_randomized_search_over_skimbnets_search_space():
     for params in tried:
         assert params["loss"] in available_losses()
         assert params["sampler"] in available_samplers()
-        assert params["class_weight"] in ("auto", "effective", None)
+        assert params["class_weight"] in ("auto", None)
         assert 1e-3 <= params["lr"] <= 3e-2
         assert 0 <= params["dropout"] <= 0.5
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()

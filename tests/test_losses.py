@@ -295,6 +295,7 @@ def test_bad_class_counts_raise(bad):
         (FocalLoss(alpha=0.25), "binary form"),  # 3 classes
         (FocalLoss(alpha=[1.0, 2.0]), "3 finite"),
         (FocalLoss(alpha=[1.0, -2.0, 1.0]), "non-negative"),
+        (FocalLoss(alpha={0: 1.0}), r"FocalLoss\(alpha=\{0: 1.0\}\) must hold 3 finite"),
         (LDAMLoss(max_margin=0.0), "max_margin"),
         (LDAMLoss(scale=-1.0), "scale"),
         (LDAMLoss(drw_start=1.5), "drw_start"),

@@ -85,6 +85,14 @@ def test_ensemble(data):
     _check(ensemble, X)
 
 
+@pytest.mark.parametrize("opset", [17, 15, True, "18"])
+def test_an_opset_older_than_18_is_refused(data, opset):
+    X, y = data
+    net = tiny_net().fit(X, y)
+    with pytest.raises(ValueError, match=rf"opset={opset!r}: .* opset 18 or later"):
+        net.to_onnx(opset=opset)
+
+
 def test_metadata_and_opset(data):
     X, y = data
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
