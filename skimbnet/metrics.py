@@ -3,7 +3,10 @@ leaderboard and the ``skimbnet demo`` table.
 
 Every metric here takes ``y_true`` as class indices ``0 .. n_classes - 1`` and
 ``proba`` as predicted probabilities, one column per class; the predicted
-class is the column of highest probability.
+class is the column of highest probability. One rule for classes absent from
+``y_true``: they are left out of per-class means (as balanced accuracy leaves
+them out), and a ranking metric with no class to rank (ROC-AUC with one class
+present, average precision of an absent class) is NaN.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ def geometric_mean_score(y_true, y_pred) -> float:
     >>> round(geometric_mean_score([0, 0, 1, 1], [0, 0, 1, 0]), 3)
     0.707
     """
-    recalls = metrics.recall_score(y_true, y_pred, average=None, zero_division=0.0)
+    # the classes of y_true only: a predicted class with no rows has no recall
+    labels = np.unique(y_true)
+    recalls = metrics.recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0.0)
     return float(np.prod(recalls) ** (1.0 / len(recalls)))
 
 
@@ -49,10 +54,14 @@ def average_precision(y_true, proba, positive: int = 1) -> float:
     >>> float(average_precision(y, proba)), float(average_precision(y, proba, positive=0))
     (1.0, 1.0)
     """
+    y_true = np.asarray(y_true)
     if proba.shape[1] == 2:
-        return metrics.average_precision_score(np.asarray(y_true) == positive, proba[:, positive])
+        if not np.any(y_true == positive):
+            return float("nan")  # no row of the class: nothing to rank
+        return metrics.average_precision_score(y_true == positive, proba[:, positive])
     target, score = _one_vs_rest(y_true, proba)
-    return metrics.average_precision_score(target, score, average="macro")
+    present = np.unique(y_true)
+    return metrics.average_precision_score(target[:, present], score[:, present], average="macro")
 
 
 def class_recall(y_true, proba, label: int) -> float:

@@ -1,0 +1,44 @@
+"""skimbnet.metrics: one rule for classes absent from y_true, and the docstring examples."""
+
+import doctest
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from skimbnet import metrics
+from skimbnet.metrics import VALIDATION_METRICS, average_precision, geometric_mean_score
+
+# three classes; class 2 has no row in y_true but is predicted once
+PROBA = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])
+Y = np.array([0, 1, 1, 0])
+
+
+def test_a_class_absent_from_y_true_is_left_out_of_the_means():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns of the predicted absent class
+        balanced = VALIDATION_METRICS["balanced_accuracy"](Y, PROBA)
+    # recalls 1.0 and 0.5 of the two classes present, whatever is predicted besides
+    assert balanced == pytest.approx(0.75)
+    assert geometric_mean_score(Y, PROBA.argmax(axis=1)) == pytest.approx(math.sqrt(0.5))
+    # the ranking metrics average the present classes' one-vs-rest scores
+    present = [
+        metrics.metrics.average_precision_score(Y == c, PROBA[:, c]) for c in np.unique(Y)
+    ]
+    assert average_precision(Y, PROBA) == pytest.approx(np.mean(present))
+    auc = [metrics.metrics.roc_auc_score(Y == c, PROBA[:, c]) for c in np.unique(Y)]
+    assert VALIDATION_METRICS["roc_auc"](Y, PROBA) == pytest.approx(np.mean(auc))
+
+
+def test_nothing_to_rank_is_nan():
+    one_class = np.array([0, 0])
+    proba = np.array([[0.6, 0.4], [0.3, 0.7]])
+    assert math.isnan(average_precision(one_class, proba))
+    assert math.isnan(VALIDATION_METRICS["roc_auc"](one_class, proba))
+    assert average_precision(one_class, proba, positive=0) == pytest.approx(1.0)
+
+
+def test_the_docstring_examples_run():
+    result = doctest.testmod(metrics)
+    assert result.attempted >= 3 and result.failed == 0
