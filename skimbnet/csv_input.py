@@ -74,6 +74,8 @@ def load_csv(path, target: str):
             'reading a CSV needs pandas: pip install "skimbnet[datasets]"'
         ) from exc
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise CompareInputError(f"{path} is a folder; give the path of a CSV file")
     if not os.path.isfile(path):
         raise CompareInputError(f"no such file: {path}")
     try:

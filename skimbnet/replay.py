@@ -312,12 +312,19 @@ class ActionBalancedReplay:
             {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
         )
         try:
-            return torch.device(device)
+            device = torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(
                 "device must be None (numpy storage) or a torch device such as 'cpu' or "
                 f"'cuda', got {device!r}."
             ) from exc
+        if device.type == "cuda" and not torch.cuda.is_available():
+            # torch would fail only at the first add(), with an AssertionError
+            raise ValueError(
+                f"device={str(device)!r}, but this torch has no CUDA device "
+                "(torch.cuda.is_available() is False); use device=None or 'cpu'."
+            )
+        return device
 
     def clear(self) -> None:
         """Remove every transition (the fields, seed and step stay)."""

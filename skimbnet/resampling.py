@@ -110,6 +110,8 @@ def resample_training_split(
             hint=hint,
         )
     check_resampler(resampler)
+    if not sp.issparse(X):
+        X = np.asarray(X)  # a list of rows, say: the output keeps its dtype
     sampler = clone(resampler)
     if "random_state" in sampler.get_params(deep=False):
         sampler.set_params(random_state=int(random_state))

@@ -174,6 +174,7 @@ def _bad_csv(tmp_path, **columns):
     "case, message",
     [
         ("missing_file", "no such file"),
+        ("folder", "is a folder; give the path of a CSV file"),
         ("missing_target", "target column 'label' not in"),
         ("one_class", "has 1 class; a classifier needs at least two"),
         ("identifier_column", "cannot encode column 'customer'"),
@@ -200,6 +201,7 @@ def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
     label = np.where(np.arange(n) % 6 == 0, "a", "b")
     argv = {
         "missing_file": lambda: [str(tmp_path / "nope.csv"), "--target", "label"],
+        "folder": lambda: [str(tmp_path), "--target", "label"],
         "missing_target": lambda: [_bad_csv(tmp_path, x=x, y=label), "--target", "label"],
         "one_class": lambda: [_bad_csv(tmp_path, x=x, label=["b"] * n), "--target", "label"],
         "identifier_column": lambda: [
