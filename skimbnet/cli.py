@@ -152,6 +152,11 @@ def _error(message: str, command: str = "") -> int:
     return 2
 
 
+def _strategy_keys(text: str) -> list[str]:
+    """The keys of ``--strategies``: comma-separated; a stray comma or space names none."""
+    return [key.strip() for key in text.split(",") if key.strip()]
+
+
 def _compare(args) -> int:
     from .compare import (
         DEFAULT_DATASET,
@@ -185,7 +190,7 @@ def _compare(args) -> int:
         return _error("--strategies needs at least one strategy key (see --list)", "compare")
     if args.strategies is not None:  # checked before the data is read
         keys = [s.key for s in strategies(args.random_state, args.max_epochs)]
-        unknown = sorted({k.strip() for k in args.strategies.split(",") if k.strip()} - set(keys))
+        unknown = sorted(set(_strategy_keys(args.strategies)) - set(keys))
         if unknown:
             return _error(
                 f"unknown strategy {', '.join(unknown)}; choose from {', '.join(keys)}", "compare"
@@ -229,9 +234,7 @@ def _compare(args) -> int:
         )
         for note in notes:
             print(f"  note: {note}")
-        only = None
-        if args.strategies:  # a stray comma or space names no strategy
-            only = [k.strip() for k in args.strategies.split(",") if k.strip()]
+        only = _strategy_keys(args.strategies) if args.strategies else None
         kwargs = dict(
             dataset_name=name,
             cv=args.cv,
