@@ -41,6 +41,7 @@ from torch.nn.modules.dropout import _DropoutNd
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ._atomic import KeptOnError
+from ._devices import check_device
 from ._seeding import seeded_torch, torch_rng_held, torch_rng_locked
 from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
 from ._training import (
@@ -60,6 +61,7 @@ from .data import (
     CLASS_WEIGHT_MODES,
     check_class_weight_param,
     check_labels,
+    check_logit_adjustment,
     check_single_output,
     class_weight_vector,
     numeric_input,
@@ -652,7 +654,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be an int, not a bool.")
         check_class_weight_param(self.class_weight)
-        _check_device(self.device)
+        check_device(self.device)
+        check_logit_adjustment(self.logit_adjustment)
         check_resampler(self.resampler)
         check_augment(self.augment)
         resolve_validation_metric(self.scoring)
@@ -1590,17 +1593,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
             logits = torch.logsumexp(torch.log_softmax(logits, dim=2), dim=1) - np.log(
                 logits.shape[1]
             )
-        adjustment = self.logit_adjustment
+        # it may be set after fit (no refit), so it is checked where it is used
+        adjustment = check_logit_adjustment(self.logit_adjustment)
         if adjustment is None:
             return logits
-        # it may be set after fit (no refit), so it is checked where it is used
-        if isinstance(adjustment, bool) or not isinstance(adjustment, Real):
-            adjustment = float("nan")  # reported below
-        if not 0 <= adjustment < float("inf"):
-            raise ValueError(
-                f"logit_adjustment={self.logit_adjustment!r} must be None or a finite float "
-                ">= 0 (1.0: the prior correction)."
-            )
         offset = adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
         return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
 
@@ -1808,41 +1804,6 @@ class _ValidationEarlyStopping(EarlyStopping):
     def on_epoch_end(self, net, **kwargs):
         if self.monitor in net.history[-1]:
             super().on_epoch_end(net, **kwargs)
-
-
-def _available_devices():
-    names = ["cpu"]
-    if torch.cuda.is_available():
-        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        names.append("mps")
-    return names
-
-
-def _check_device(device):
-    """An unknown or absent device is an error naming ``device`` (never a silent CPU fit)."""
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device ({exc}); available here: "
-            f"{_available_devices()}."
-        ) from None
-    absent = (
-        (parsed.type == "cuda" and not torch.cuda.is_available())
-        or (
-            parsed.type == "cuda"
-            and parsed.index is not None
-            and parsed.index >= torch.cuda.device_count()
-        )
-        or (parsed.type == "mps" and not torch.backends.mps.is_available())
-        or parsed.type not in ("cpu", "cuda", "mps")
-    )
-    if absent:
-        raise ValueError(
-            f"device={device!r} is not available on this machine; available here: "
-            f"{_available_devices()}."
-        )
 
 
 def _is_ours(component) -> bool:

@@ -186,7 +186,7 @@ def _compare(args) -> int:
         return _error("--scheduler goes with --backend dask", "compare")
     if not 0 <= args.random_state < 2**32:
         return _error("--random-state must be in [0, 2**32 - 1]", "compare")
-    if args.strategies is not None and not args.strategies.strip(" ,"):
+    if args.strategies is not None and not _strategy_keys(args.strategies):
         return _error("--strategies needs at least one strategy key (see --list)", "compare")
     if args.strategies is not None:  # checked before the data is read
         keys = [s.key for s in strategies(args.random_state, args.max_epochs)]
@@ -262,6 +262,8 @@ def _compare(args) -> int:
         return _error(str(exc), "compare")
     print()
     print(board.table())
+    for note in board.notes[len(notes) :]:  # what the run itself noted (e.g. left out)
+        print(f"  note: {note}")
     print()
     if board.winner is None:
         print("No strategy finished; see the errors above.")

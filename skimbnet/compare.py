@@ -223,7 +223,7 @@ def run_comparison(
         if skipped:
             notes.append(
                 f"left out on {len(classes)} classes (two-class only): "
-                + ", ".join(s.name for s in skipped)
+                + "; ".join(repr(s.name) for s in skipped)
             )
         if not chosen:
             raise CompareInputError(

@@ -57,6 +57,23 @@ def numeric_input(estimator_name: str, param: str = "X"):
         raise type(exc)(f"{param} has values that are not numbers; {accepted} ({exc})") from exc
 
 
+def check_logit_adjustment(value):
+    """``logit_adjustment`` as a float (or ``None``), or a ValueError naming it.
+
+    Checked at fit and wherever it is used, since it may be set after fit.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not (
+        0 <= value < float("inf")
+    ):
+        raise ValueError(
+            f"logit_adjustment={value!r} must be None or a finite float >= 0 "
+            "(1.0: the prior correction)."
+        )
+    return float(value)
+
+
 def check_labels(y) -> None:
     """Reject missing labels (``None``, NaN or ``pandas.NA`` in an object ``y``) clearly.
 

@@ -104,7 +104,9 @@ def _from_labels(metric):
 VALIDATION_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "balanced_accuracy": _from_labels(metrics.balanced_accuracy_score),
     "f1_macro": _from_labels(
-        lambda t, p: metrics.f1_score(t, p, average="macro", zero_division=0.0)
+        lambda t, p: metrics.f1_score(
+            t, p, labels=np.unique(t), average="macro", zero_division=0.0
+        )
     ),
     "g_mean": _from_labels(geometric_mean_score),
     "accuracy": _from_labels(metrics.accuracy_score),

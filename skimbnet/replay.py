@@ -308,23 +308,16 @@ class ActionBalancedReplay:
             return None
         import torch
 
+        from ._devices import check_device
+
         _NUMPY_FLOATS.update(
             {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
         )
+        # an absent one is refused here, not by torch's AssertionError at the first add()
         try:
-            device = torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(
-                "device must be None (numpy storage) or a torch device such as 'cpu' or "
-                f"'cuda', got {device!r}."
-            ) from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            # torch would fail only at the first add(), with an AssertionError
-            raise ValueError(
-                f"device={str(device)!r}, but this torch has no CUDA device "
-                "(torch.cuda.is_available() is False); use device=None or 'cpu'."
-            )
-        return device
+            return check_device(device)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (device=None stores numpy arrays)") from None
 
     def clear(self) -> None:
         """Remove every transition (the fields, seed and step stay)."""

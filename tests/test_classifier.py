@@ -351,6 +351,10 @@ def test_post_hoc_logit_adjustment_favours_the_rare_class(imbalanced):
         clf.set_params(logit_adjustment=bad)
         with pytest.raises(ValueError, match=rf"logit_adjustment={bad!r} must be None or a"):
             clf.predict_proba(X[:1])
+    # and at fit, where a bool is not a number either
+    with pytest.raises(ValueError, match=r"logit_adjustment=True must be None or a finite"):
+        clone(clf).set_params(logit_adjustment=True).fit(X, y)
+    clf.set_params(logit_adjustment=np.float32(1.0)).predict_proba(X[:1])  # numpy floats count
 
 
 BAD_INPUTS = [

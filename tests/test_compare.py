@@ -375,3 +375,15 @@ def test_run_comparison_refuses_bad_input_before_any_fit(bad, match):
         y[0] = None
     with pytest.raises(compare.CompareInputError, match=match):
         compare.run_comparison(X, y, cv=2, progress=False, **bad)
+
+
+def test_the_command_line_prints_what_the_run_left_out(tmp_path, capsys):
+    X, y = make_classification(
+        n_samples=150, n_classes=3, n_informative=4, weights=[0.7, 0.2], random_state=0
+    )
+    path = tmp_path / "three.csv"
+    pd.DataFrame(X).assign(label=np.array(["a", "b", "c"])[y]).to_csv(path, index=False)
+    argv = [str(path), "--target", "label", "--strategies", "logistic_regression,tuned_threshold"]
+    code, out, err = run([*QUICK, *argv], capsys)
+    assert code == 0, err
+    assert "note: left out on 3 classes (two-class only): 'logistic regression, tuned" in out

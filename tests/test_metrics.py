@@ -22,6 +22,8 @@ def test_a_class_absent_from_y_true_is_left_out_of_the_means():
     # recalls 1.0 and 0.5 of the two classes present, whatever is predicted besides
     assert balanced == pytest.approx(0.75)
     assert geometric_mean_score(Y, PROBA.argmax(axis=1)) == pytest.approx(math.sqrt(0.5))
+    # F1 of class 0 (2 of 2 found, 2 predicted) and class 1 (1 of 2 found, 1 predicted)
+    assert VALIDATION_METRICS["f1_macro"](Y, PROBA) == pytest.approx((1.0 + 2 / 3) / 2)
     # the ranking metrics average the present classes' one-vs-rest scores
     present = [
         metrics.metrics.average_precision_score(Y == c, PROBA[:, c]) for c in np.unique(Y)

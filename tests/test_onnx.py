@@ -93,6 +93,14 @@ def test_an_opset_older_than_18_is_refused(data, opset):
         net.to_onnx(opset=opset)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), -5.0])
+def test_a_bad_logit_adjustment_set_after_fit_is_refused(data, bad):
+    X, y = data
+    net = tiny_net().fit(X, y).set_params(logit_adjustment=bad)
+    with pytest.raises(ValueError, match=rf"logit_adjustment={bad!r} must be None or a finite"):
+        net.to_onnx()
+
+
 def test_metadata_and_opset(data):
     X, y = data
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
