@@ -15,13 +15,13 @@ def available_devices() -> list[str]:
     return names
 
 
-def check_device(device, name: str = "device") -> torch.device:
-    """``device`` as a ``torch.device``, or a ValueError naming ``name`` and what is here."""
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device``, or a ValueError naming it and what is here."""
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError, ValueError) as exc:
         raise ValueError(
-            f"{name}={device!r} is not a torch device ({exc}); available here: "
+            f"device={device!r} is not a torch device ({exc}); available here: "
             f"{available_devices()}."
         ) from None
     absent = (
@@ -36,7 +36,7 @@ def check_device(device, name: str = "device") -> torch.device:
     )
     if absent:
         raise ValueError(
-            f"{name}={device!r} is not available on this machine; available here: "
+            f"device={device!r} is not available on this machine; available here: "
             f"{available_devices()}."
         )
     return parsed

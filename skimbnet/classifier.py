@@ -886,9 +886,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X``, ``y``.
 
-        A fit that fails on its data (labels, weights, the split, the
-        resampling) raises before any training and leaves a fitted estimator
-        as it was; one that fails during training keeps its history so far.
+        A fit that fails before its first epoch (on its data, its parameters
+        or the module's first pass) leaves a fitted estimator as it was; one
+        that fails during training keeps its history so far.
 
         Parameters
         ----------

@@ -162,6 +162,7 @@ def _compare(args) -> int:
         DEFAULT_DATASET,
         FALLBACK_DATASET,
         CompareInputError,
+        _select_strategies,
         load_csv,
         run_comparison,
         strategies,
@@ -186,15 +187,13 @@ def _compare(args) -> int:
         return _error("--scheduler goes with --backend dask", "compare")
     if not 0 <= args.random_state < 2**32:
         return _error("--random-state must be in [0, 2**32 - 1]", "compare")
-    if args.strategies is not None and not _strategy_keys(args.strategies):
+    only = None if args.strategies is None else _strategy_keys(args.strategies)
+    if only == []:
         return _error("--strategies needs at least one strategy key (see --list)", "compare")
-    if args.strategies is not None:  # checked before the data is read
-        keys = [s.key for s in strategies(args.random_state, args.max_epochs)]
-        unknown = sorted(set(_strategy_keys(args.strategies)) - set(keys))
-        if unknown:
-            return _error(
-                f"unknown strategy {', '.join(unknown)}; choose from {', '.join(keys)}", "compare"
-            )
+    try:  # the keys are checked before the data is read
+        _select_strategies(only, args.random_state, args.max_epochs)
+    except CompareInputError as exc:
+        return _error(str(exc), "compare")
     if args.cv < 2:
         return _error("--cv must be at least 2", "compare")
     if args.max_epochs is not None and args.max_epochs < 1:
@@ -234,7 +233,6 @@ def _compare(args) -> int:
         )
         for note in notes:
             print(f"  note: {note}")
-        only = _strategy_keys(args.strategies) if args.strategies else None
         kwargs = dict(
             dataset_name=name,
             cv=args.cv,

@@ -132,6 +132,25 @@ def _indexed(i, fn, args):
     return i, fn(*args)
 
 
+def _select_strategies(only=None, random_state: int = 0, max_epochs: int | None = None):
+    """The strategies ``only`` names (all for ``None``), in display order; a
+    CompareInputError for an empty or unknown key (checked before any data is read)."""
+    chosen = strategies(random_state=random_state, max_epochs=max_epochs)
+    if only is None:
+        return chosen
+    if isinstance(only, str):
+        only = [only]
+    if not len(only):
+        raise CompareInputError("only=[] names no strategy; give keys or only=None (all)")
+    unknown = sorted(set(only) - {s.key for s in chosen})
+    if unknown:
+        raise CompareInputError(
+            f"unknown strategy {', '.join(unknown)}; choose from "
+            + ", ".join(s.key for s in chosen)
+        )
+    return [s for s in chosen if s.key in set(only)]
+
+
 def run_comparison(
     X,
     y,
@@ -203,19 +222,7 @@ def run_comparison(
             f"{cv}-fold stratified cross-validation needs at least {cv} (lower --cv)"
         )
     rare_col = int(np.searchsorted(classes, rare))
-    chosen = strategies(random_state=random_state, max_epochs=max_epochs)
-    if only is not None:
-        if isinstance(only, str):
-            only = [only]
-        if not len(only):
-            raise CompareInputError("only=[] names no strategy; give keys or only=None (all)")
-        unknown = sorted(set(only) - {s.key for s in chosen})
-        if unknown:
-            raise CompareInputError(
-                f"unknown strategy {', '.join(unknown)}; choose from "
-                + ", ".join(s.key for s in chosen)
-            )
-        chosen = [s for s in chosen if s.key in set(only)]
+    chosen = _select_strategies(only, random_state=random_state, max_epochs=max_epochs)
     notes = list(notes)
     if len(classes) > 2:
         skipped = [s for s in chosen if s.binary_only]

@@ -64,7 +64,7 @@ def check_logit_adjustment(value):
     """
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not (
+    if isinstance(value, bool) or not isinstance(value, Real) or not (
         0 <= value < float("inf")
     ):
         raise ValueError(

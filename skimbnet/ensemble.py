@@ -563,11 +563,11 @@ def _validate_X_kwargs(member):
     (numbers; sparse matrices; no missing values), so that the error names the
     ensemble; any other member checks X itself, as in scikit-learn's
     ``BaggingClassifier`` (columns of any type, missing values)."""
-    tags = get_tags(member).input_tags
     if not isinstance(member, BalancedNetClassifier):
         # the member checks its own values (an imputer in a Pipeline takes NaN whatever
         # the Pipeline's tags say)
         return {"accept_sparse": ["csr", "csc"], "ensure_all_finite": False, "dtype": None}
+    tags = get_tags(member).input_tags
     return {
         "accept_sparse": ["csr", "csc"] if tags.sparse else False,
         "ensure_all_finite": "allow-nan" if tags.allow_nan else True,

@@ -268,14 +268,7 @@ class ActionBalancedReplay:
             isinstance(max_repeat, bool) or not isinstance(max_repeat, Integral) or max_repeat < 1
         ):
             raise ValueError(f"max_repeat must be None or an integer >= 1, got {max_repeat!r}.")
-        if random_state is not None and (
-            isinstance(random_state, bool)
-            or not isinstance(random_state, Integral)
-            or random_state < 0
-        ):
-            raise ValueError(
-                f"random_state must be None or a non-negative integer, got {random_state!r}."
-            )
+        _check_seed(random_state, "random_state")
         self.capacity = int(capacity)
         self.max_repeat = None if max_repeat is None else int(max_repeat)
         self.random_state = random_state
@@ -799,10 +792,7 @@ class ActionBalancedReplay:
         >>> bool((copy.sample(8)["state"] == buffer.sample(8)["state"]).all())
         False
         """
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0
-        ):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}.")
+        _check_seed(seed, "seed")
         self._rng = np.random.default_rng(seed)
 
     # ---------------------------------------------------------- persistence
@@ -931,6 +921,11 @@ class ActionBalancedReplay:
 def _no_rows(value):
     """``value[:0]``: its dtype and row shape, none of its rows (a tensor stays one)."""
     return value[:0] if hasattr(value, "detach") else np.asarray(value)[:0]
+
+
+def _check_seed(seed, name) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
+        raise ValueError(f"{name} must be None or a non-negative integer, got {seed!r}.")
 
 
 def _check_step(step, name) -> int:
