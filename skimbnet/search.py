@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
 
 from ._flaml import flaml_class, flaml_learner
 from .classifier import BalancedNetClassifier
@@ -267,10 +270,10 @@ def _dimensions(
 
     dims: list[Dimension] = []
 
-    def categorical(name, values):
+    def categorical(name, values, choice=lambda v: v):
         if values is None:
             return
-        values = tuple(_as_choice(v) for v in values)
+        values = tuple(choice(v) for v in values)
         if not values:
             raise ValueError(f"the choices for {name!r} are empty; pass None to leave it out.")
         dims.append(Dimension(name, "categorical", choices=values))
@@ -280,13 +283,15 @@ def _dimensions(
             return
         low, high = _bounds(name, bounds, log)
         if kind == "int":
+            if not (low.is_integer() and high.is_integer()):
+                raise ValueError(f"the range of {name!r} must be whole numbers; got {bounds!r}.")
             low, high = int(low), int(high)
         dims.append(Dimension(name, kind, low, high, log=log))
 
     categorical(f"{net_prefix}loss", losses)
     categorical(f"{net_prefix}sampler", samplers)
     categorical(f"{net_prefix}class_weight", class_weights)
-    categorical(f"{net_prefix}hidden_layer_sizes", sizes)
+    categorical(f"{net_prefix}hidden_layer_sizes", sizes, _layer_sizes)
     numeric(f"{net_prefix}lr", lr, "float", log=True)
     numeric(f"{net_prefix}optimizer__weight_decay", weight_decay, "float", log=True)
     numeric(f"{net_prefix}dropout", dropout, "float", log=False)
@@ -323,8 +328,15 @@ def _names(what, value, known):
     return value
 
 
-def _as_choice(value):
-    return tuple(int(s) for s in value) if isinstance(value, list | tuple) else value
+def _layer_sizes(value):
+    """One network shape as a tuple of positive ints (a list is accepted, as JSON gives)."""
+    sizes = tuple(value) if isinstance(value, list | tuple) else None
+    if sizes is None or not all(
+        isinstance(s, Integral | np.integer) and not isinstance(s, bool) and s > 0 for s in sizes
+    ):
+        msg = "hidden_layer_sizes must hold tuples of positive ints, such as (64, 32)"
+        raise ValueError(f"{msg}; got {value!r}.")
+    return tuple(int(s) for s in sizes)
 
 
 def _bounds(name, bounds, log):

@@ -56,6 +56,21 @@ def test_options_narrow_and_drop_parameters():
     assert lr.min() >= 1e-4 and lr.max() <= 3e-2
 
 
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"hidden_layer_sizes": [(64.5,)]}, "hidden_layer_sizes must hold tuples of positive ints"),
+        ({"hidden_layer_sizes": [(8, 0)]}, "hidden_layer_sizes must hold tuples of positive ints"),
+        ({"hidden_layer_sizes": [64]}, "hidden_layer_sizes must hold tuples of positive ints"),
+        ({"max_epochs": (5.5, 50)}, "'max_epochs' must be whole numbers"),
+    ],
+)
+def test_shapes_and_integer_ranges_are_not_rounded(options, match):
+    # a width of 64.5 or 5.5 epochs is a typo: refused, not silently rounded
+    with pytest.raises(ValueError, match=match):
+        search_space(backend="sklearn", **options)
+
+
 def test_custom_module_has_no_shape_parameters():
     space = search_space(tiny_net(module=lambda n_features, n_classes: None), backend="sklearn")
     assert "hidden_layer_sizes" not in space and "dropout" not in space
