@@ -37,11 +37,22 @@ class EpochProgressBar(Callback):
         self.bar_.update(1)
 
     def on_train_end(self, net, **kwargs):
+        self.close()
+
+    def close(self):
+        """Close the bar; a fit that fails mid-training calls it too."""
         bar = getattr(self, "bar_", None)
         if bar is not None:
             bar.close()
-        # a closed bar holds its output stream, which cannot be pickled
         self.bar_ = None
+
+    def __getstate__(self):
+        # a bar holds its output stream, which cannot be pickled (skorch's
+        # ProgressBar drops its bar the same way); a skorch Checkpoint pickles
+        # the net, callbacks included, in the middle of training
+        state = self.__dict__.copy()
+        state["bar_"] = None
+        return state
 
 
 class WeightAveraging(Callback):

@@ -788,6 +788,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 "(classes_ holds them sorted; output j of the module is classes_[j])."
             )
 
+    def _require_class_prior(self):
+        # initialize() + load_params() gives a network without the training's counts
+        if "class_prior_" not in vars(self):
+            raise ValueError(
+                f"logit_adjustment={self.logit_adjustment!r} subtracts log(class_prior_), "
+                "which fit learns and load_params does not restore; restore a fitted "
+                "classifier with pickle, joblib or skops, set logit_adjustment=None, or "
+                "partial_fit on training rows first."
+            )
+
     def initialize_history(self):
         """A new, empty ``History`` (skorch clears the old one in place, which a refit that
         fails before its first epoch could not restore)."""
@@ -975,11 +985,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
             with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
                 self._check_module_output(X_sample)
                 kept.release()
+                self._fit_interrupted = False
                 try:
                     self.fit_loop(PreparedData(train, valid))
                 except KeyboardInterrupt:
                     # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs
                     self._close_interrupted_epoch()
+                    self._fit_interrupted = True  # an ensemble stops on it, see _fit_member
+                except Exception:
+                    self._close_progress_bars()  # an open bar cannot be pickled
+                    raise
             self.notify("on_train_end", X=X, y=y)
         return self
 
@@ -1099,6 +1114,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 )
             self.classes_inferred_ = labels
         return np.searchsorted(self.classes_, y)
+
+    def _close_progress_bars(self):
+        for _, callback in self.callbacks_:
+            if isinstance(callback, EpochProgressBar):
+                callback.close()
 
     def _close_interrupted_epoch(self):
         """An epoch cut short still gets its ``train_loss``: the mean over its batches so far."""
@@ -1597,6 +1617,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         adjustment = check_logit_adjustment(self.logit_adjustment)
         if adjustment is None:
             return logits
+        self._require_class_prior()
         offset = adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
         return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
 

@@ -185,6 +185,13 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
     can be given to the members through a fitted ``estimator`` of your own
     or expressed by ``samples_per_class``.
 
+    Interrupting ``fit`` (Ctrl-C) stops it with ``KeyboardInterrupt``: a
+    ``BalancedNetClassifier`` member keeps the epochs it trained and returns
+    (skorch's convention), and the ensemble re-raises the interrupt rather
+    than go on with an under-trained member. A ``fit`` that stops in a member
+    leaves the members and ``classes_`` as they were (``n_features_in_`` is
+    the new data's, as in scikit-learn).
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -403,11 +410,6 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
             return self
 
-        self.estimator_ = prototype
-        self.classes_ = classes
-        self.class_counts_ = class_counts
-        self.samples_per_class_ = {c: int(k) for c, k in zip(classes.tolist(), targets)}
-
         # member i's seed is the i-th draw, so a warm-started ensemble equals a fresh one
         seeds = check_random_state(self.random_state).randint(_MAX_INT, size=self.n_estimators)
         rows_by_class = [np.flatnonzero(y_encoded == c) for c in range(len(classes))]
@@ -433,6 +435,12 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
             for member, rows, resampler in tasks
         )
+        # only now: a fit that fails (or is interrupted) in a member leaves the fitted
+        # attributes as they were, not new classes_ beside the old members
+        self.estimator_ = prototype
+        self.classes_ = classes
+        self.class_counts_ = class_counts
+        self.samples_per_class_ = {c: int(k) for c, k in zip(classes.tolist(), targets)}
         new_members = [member for member, _ in results]
         new_counts = np.array([counts for _, counts in results], dtype=np.int64)
         new_samples = [rows for _, rows, _ in tasks]
@@ -542,6 +550,10 @@ def _fit_member(member, draw, resampler, classes, threads, n_parallel):
             )
             y = np.asarray(y)
         member.fit(X, y)
+    if getattr(member, "_fit_interrupted", False):
+        # a BalancedNetClassifier keeps its epochs on Ctrl-C and returns (skorch's
+        # convention); the ensemble must stop, not go on with an under-trained member
+        raise KeyboardInterrupt(f"{type(member).__name__}'s fit was interrupted")
     labels, counts = np.unique(y, return_counts=True)
     per_class = np.zeros(len(classes), dtype=np.int64)
     per_class[np.searchsorted(classes, labels)] = counts

@@ -1,8 +1,12 @@
 """Never silently wrong: divergence, overflow and empty classes fail loudly or follow a rule."""
 
+import pickle
+
 import numpy as np
 import pytest
-from tiny_models import tiny_net
+import torch
+from skorch.callbacks import Callback, Checkpoint
+from tiny_models import tiny_ensemble, tiny_net
 
 from skimbnet import BalancedNetClassifier
 
@@ -106,9 +110,6 @@ def test_an_unavailable_device_is_named(data, device):
 
 
 def test_ensemble_members_on_an_unavailable_device_fail_in_the_workers(data):
-    import torch
-    from tiny_models import tiny_ensemble
-
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
     X, y = data
@@ -133,3 +134,81 @@ def test_an_interrupt_inside_an_epoch_leaves_a_complete_history_row(data):
     losses = [b["train_loss"] for b in last["batches"]]
     assert last["train_loss"] == pytest.approx(np.mean(losses))
     assert net.predict(X).shape == y.shape
+
+
+class InterruptAfterFirstEpoch(Callback):
+    """Raise ``KeyboardInterrupt`` (as Ctrl-C would) at the end of the first epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 1:
+            raise KeyboardInterrupt
+
+
+class FailAtEpochEnd(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise RuntimeError("boom")
+
+
+class Linear(torch.nn.Module):
+    def __init__(self, n_features=4, n_classes=2):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def test_an_interrupted_member_stops_the_ensemble(data):
+    X, y = data
+    member = tiny_net(max_epochs=3, callbacks=[InterruptAfterFirstEpoch()])
+    ensemble = tiny_ensemble(estimator=member, n_estimators=3, n_jobs=1)
+    # the member's own fit returns (skorch's convention); the ensemble must not go on
+    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+        ensemble.fit(X, y)
+    assert not hasattr(ensemble, "estimators_") and not hasattr(ensemble, "classes_")
+
+
+def test_a_refit_that_fails_in_a_member_keeps_the_fitted_ensemble(data):
+    X, y = data
+    ensemble = tiny_ensemble(n_estimators=2, n_jobs=1).fit(X, y)
+    before = ensemble.predict_proba(X)
+    ensemble.set_params(estimator__callbacks=[FailAtEpochEnd()])
+    with pytest.raises(RuntimeError, match="boom"):
+        ensemble.fit(X, np.where(y == 1, "rare", "common"))
+    assert ensemble.classes_.tolist() == [0, 1]
+    np.testing.assert_allclose(ensemble.predict_proba(X), before)
+
+
+def test_a_checkpoint_pickles_a_net_with_a_progress_bar(data, tmp_path):
+    checkpoint = Checkpoint(
+        monitor=None, f_pickle="net.pkl", f_params=None, f_optimizer=None,
+        f_criterion=None, f_history=None, dirname=str(tmp_path),
+    )  # fmt: skip
+    X, y = data
+    net = tiny_net(max_epochs=2, progress_bar=True, callbacks=[checkpoint]).fit(X, y)
+    with open(tmp_path / "net.pkl", "rb") as f:
+        saved = pickle.load(f)  # pickled at the last epoch's end, in the middle of fit
+    np.testing.assert_allclose(saved.predict_proba(X), net.predict_proba(X), atol=1e-6)
+
+
+def test_a_fit_that_fails_mid_training_closes_its_progress_bar(data):
+    X, y = data
+    net = tiny_net(max_epochs=3, progress_bar=True, callbacks=[FailAtEpochEnd()])
+    with pytest.raises(RuntimeError, match="boom"):
+        net.fit(X, y)
+    assert dict(net.callbacks_)["progress_bar"].bar_ is None
+    pickle.loads(pickle.dumps(net))  # the estimator stays picklable
+
+
+def test_logit_adjustment_after_load_params_says_what_is_missing(data, tmp_path):
+    X, y = data
+    params = dict(module=Linear, classes=[0, 1], logit_adjustment=1.0)
+    fitted = tiny_net(**params).fit(X, y)
+    fitted.save_params(f_params=str(tmp_path / "params.pt"))
+    restored = tiny_net(**params)
+    restored.initialize()
+    restored.load_params(f_params=str(tmp_path / "params.pt"))
+    with pytest.raises(ValueError, match=r"logit_adjustment=1.0 subtracts log\(class_prior_\)"):
+        restored.predict(X)
+    restored.set_params(logit_adjustment=None)
+    assert restored.predict(X).shape == y.shape
