@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import math
 import operator
 from itertools import accumulate
@@ -902,11 +903,27 @@ class ActionBalancedReplay:
             "random_state": self.random_state,
             "device": None if self.device is None else str(self.device),
         }
-        return {"config": config, "state": self.state_dict()}
+        state = self.state_dict()
+        if self.device is not None:
+            # tensors by value, as torch.save writes them: multiprocessing's pickler would
+            # send a tensor as a shared-memory handle, and state_dict's rows are temporary
+            # copies, freed before a "spawn" process or DataLoader worker opens them
+            import torch
+
+            stored = io.BytesIO()
+            torch.save(state["fields"], stored)
+            state["fields"] = stored.getvalue()
+        return {"config": config, "state": state}
 
     def __setstate__(self, state):
         self.__init__(**state["config"])
-        self.load_state_dict(state["state"])
+        state = state["state"]
+        if isinstance(state["fields"], bytes):
+            import torch
+
+            fields = torch.load(io.BytesIO(state["fields"]), map_location="cpu", weights_only=True)
+            state = {**state, "fields": fields}
+        self.load_state_dict(state)
 
     def __repr__(self) -> str:
         strategy = getattr(self.strategy, "__name__", None) or repr(self.strategy)

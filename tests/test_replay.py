@@ -1,6 +1,7 @@
 """ActionBalancedReplay: exact action mixes, eviction, weights, persistence."""
 
 import math
+import multiprocessing
 import pickle
 
 import numpy as np
@@ -462,6 +463,26 @@ def test_pickling_keeps_contents_seed_and_schedule(device):
     assert copy.fields == buffer.fields == ("state", "action", "reward", "done")
     assert_same_batches(buffer, copy, n=6)
     assert "ActionBalancedReplay(capacity=600, strategy=module_schedule" in repr(copy)
+
+
+def _sample_in_child(buffer, queue):
+    queue.put((len(buffer), buffer.sample(8)["action"].tolist()))
+
+
+def test_a_torch_buffer_goes_to_a_spawned_process():
+    # multiprocessing's pickler sends tensors as shared-memory handles; the buffer's
+    # pickle holds its rows by value, so a "spawn" process (a DataLoader worker) gets them
+    buffer = filled(n=300, device="cpu")
+    expected = pickle.loads(pickle.dumps(buffer)).sample(8)["action"].tolist()
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_sample_in_child, args=(buffer, queue))
+    child.start()
+    try:
+        assert queue.get(timeout=120) == (300, expected)
+    finally:
+        child.join(timeout=30)
+    assert child.exitcode == 0
 
 
 # ------------------------------------------------------------ torch storage
