@@ -138,11 +138,16 @@ def _select_strategies(only=None, random_state: int = 0, max_epochs: int | None 
     chosen = strategies(random_state=random_state, max_epochs=max_epochs)
     if only is None:
         return chosen
-    if isinstance(only, str):
-        only = [only]
-    if not len(only):
+    # one key, or any iterable of keys (a generator is read once)
+    try:
+        only = [only] if isinstance(only, str) else list(only)
+    except TypeError:
+        raise CompareInputError(
+            f"only={only!r} must be a strategy key, a list of keys or None (all)"
+        ) from None
+    if not only:
         raise CompareInputError("only=[] names no strategy; give keys or only=None (all)")
-    unknown = sorted(set(only) - {s.key for s in chosen})
+    unknown = sorted(map(str, set(only) - {s.key for s in chosen}))
     if unknown:
         raise CompareInputError(
             f"unknown strategy {', '.join(unknown)}; choose from "
@@ -174,7 +179,7 @@ def run_comparison(
     y : array of labels
     cv : int, the number of stratified folds (shuffled with ``random_state``)
     preprocessing : Preprocessing, optional; wraps each strategy in a pipeline
-    only : list of strategy keys to run (default all)
+    only : a strategy key or an iterable of keys to run (default all); shown in display order
     max_epochs : int, optional cap on the networks' epochs
     rank_by : one of ``METRICS``; the winner has the best mean
     n_jobs : joblib workers over (strategy, fold) tasks; inside

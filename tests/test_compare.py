@@ -361,6 +361,8 @@ def test_run_comparison_leaves_out_two_class_strategies_on_three_classes():
     "bad, match",
     [
         (dict(only=[]), r"only=\[\] names no strategy"),
+        (dict(only=5), r"only=5 must be a strategy key, a list of keys or None"),
+        (dict(only=[1]), r"unknown strategy 1; choose from plain,"),
         (dict(X="text column"), r"X has columns that are not numbers \(colour\)"),
         (dict(y="missing label"), r"y has 1 missing label"),
     ],
@@ -387,3 +389,9 @@ def test_the_command_line_prints_what_the_run_left_out(tmp_path, capsys):
     code, out, err = run([*QUICK, *argv], capsys)
     assert code == 0, err
     assert "note: left out on 3 classes (two-class only): 'logistic regression, tuned" in out
+
+
+def test_only_takes_any_iterable_of_keys():
+    keys = (key for key in ["logistic_regression", "plain"])  # read once
+    chosen = compare._select_strategies(keys)
+    assert [s.key for s in chosen] == ["plain", "logistic_regression"]  # display order
