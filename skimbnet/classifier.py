@@ -788,16 +788,6 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 "(classes_ holds them sorted; output j of the module is classes_[j])."
             )
 
-    def _require_class_prior(self):
-        # initialize() + load_params() gives a network without the training's counts
-        if "class_prior_" not in vars(self):
-            raise ValueError(
-                f"logit_adjustment={self.logit_adjustment!r} subtracts log(class_prior_), "
-                "which fit learns and load_params does not restore; restore a fitted "
-                "classifier with pickle, joblib or skops, set logit_adjustment=None, or "
-                "partial_fit on training rows first."
-            )
-
     def initialize_history(self):
         """A new, empty ``History`` (skorch clears the old one in place, which a refit that
         fails before its first epoch could not restore)."""
@@ -980,21 +970,20 @@ class BalancedNetClassifier(NeuralNetClassifier):
                     train.X, train.y, self.class_counts_
                 )
             self.notify("on_train_begin", X=X, y=y)
+            # a fit that fails from here on leaves no progress bar on screen (on success
+            # on_train_end has closed it)
+            held.callback(self._close_progress_bars)
             # after on_train_begin, where callbacks such as InputShapeSetter size the module
             rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
             with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
                 self._check_module_output(X_sample)
                 kept.release()
-                self._fit_interrupted = False
                 try:
                     self.fit_loop(PreparedData(train, valid))
                 except KeyboardInterrupt:
-                    # skorch's convention: Ctrl-C (or a callback's interrupt) keeps the epochs
+                    # skorch's convention: Ctrl-C (or a callback's interrupt, as in skorch's
+                    # EarlyStopping) keeps the epochs
                     self._close_interrupted_epoch()
-                    self._fit_interrupted = True  # an ensemble stops on it, see _fit_member
-                except Exception:
-                    self._close_progress_bars()  # an open bar cannot be pickled
-                    raise
             self.notify("on_train_end", X=X, y=y)
         return self
 
@@ -1613,13 +1602,25 @@ class BalancedNetClassifier(NeuralNetClassifier):
             logits = torch.logsumexp(torch.log_softmax(logits, dim=2), dim=1) - np.log(
                 logits.shape[1]
             )
+        offset = self._logit_offset()
+        if offset is None:
+            return logits
+        return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
+
+    def _logit_offset(self):
+        """``logit_adjustment * log(class_prior_)``, subtracted from the logits (or ``None``)."""
         # it may be set after fit (no refit), so it is checked where it is used
         adjustment = check_logit_adjustment(self.logit_adjustment)
         if adjustment is None:
-            return logits
-        self._require_class_prior()
-        offset = adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
-        return logits - torch.as_tensor(offset, dtype=logits.dtype, device=logits.device)
+            return None
+        if "class_prior_" not in vars(self):
+            # initialize() + load_params() gives a network without the training's counts
+            raise ValueError(
+                f"logit_adjustment={self.logit_adjustment!r} subtracts log(class_prior_), "
+                "which fit learns and load_params does not restore; restore a fitted "
+                "classifier with pickle, joblib or skops, or set logit_adjustment=None."
+            )
+        return adjustment * np.log(np.maximum(self.class_prior_, 1e-12))
 
     # ------------------------------------------------------------- prediction
 

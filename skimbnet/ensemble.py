@@ -23,6 +23,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._atomic import KeptOnError
+from ._interrupt import noting_sigint
 from ._threads import limited_threads
 from .classifier import BalancedNetClassifier
 from .data import check_labels, check_single_output, numeric_input, python_scalar
@@ -185,12 +187,13 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
     can be given to the members through a fitted ``estimator`` of your own
     or expressed by ``samples_per_class``.
 
-    Interrupting ``fit`` (Ctrl-C) stops it with ``KeyboardInterrupt``: a
-    ``BalancedNetClassifier`` member keeps the epochs it trained and returns
-    (skorch's convention), and the ensemble re-raises the interrupt rather
-    than go on with an under-trained member. A ``fit`` that stops in a member
-    leaves the members and ``classes_`` as they were (``n_features_in_`` is
-    the new data's, as in scikit-learn).
+    A ``fit`` that fails leaves the ensemble as it was (its members,
+    ``classes_`` and ``n_features_in_``; unfitted if it was). Interrupting it
+    (Ctrl-C) stops it with ``KeyboardInterrupt``: a ``BalancedNetClassifier``
+    member keeps the epochs it trained and returns (skorch's convention), and
+    the ensemble re-raises the interrupt rather than go on with an
+    under-trained member. A member's early stopping, which skorch also signals
+    with ``KeyboardInterrupt``, ends only that member's training.
 
     Examples
     --------
@@ -362,6 +365,12 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        # a fit that fails (or is interrupted) leaves the ensemble as it was: no new
+        # classes_ or n_features_in_ beside the old members, nor half a fitted state
+        with KeptOnError(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         self._validate_params()
         for name in ("n_estimators", "samples_per_class"):
             value = getattr(self, name)
@@ -410,6 +419,11 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
             return self
 
+        self.estimator_ = prototype
+        self.classes_ = classes
+        self.class_counts_ = class_counts
+        self.samples_per_class_ = {c: int(k) for c, k in zip(classes.tolist(), targets)}
+
         # member i's seed is the i-th draw, so a warm-started ensemble equals a fresh one
         seeds = check_random_state(self.random_state).randint(_MAX_INT, size=self.n_estimators)
         rows_by_class = [np.flatnonzero(y_encoded == c) for c in range(len(classes))]
@@ -435,12 +449,6 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
             for member, rows, resampler in tasks
         )
-        # only now: a fit that fails (or is interrupted) in a member leaves the fitted
-        # attributes as they were, not new classes_ beside the old members
-        self.estimator_ = prototype
-        self.classes_ = classes
-        self.class_counts_ = class_counts
-        self.samples_per_class_ = {c: int(k) for c, k in zip(classes.tolist(), targets)}
         new_members = [member for member, _ in results]
         new_counts = np.array([counts for _, counts in results], dtype=np.int64)
         new_samples = [rows for _, rows, _ in tasks]
@@ -549,11 +557,13 @@ def _fit_member(member, draw, resampler, classes, threads, n_parallel):
                 split="member's draw",
             )
             y = np.asarray(y)
-        member.fit(X, y)
-    if getattr(member, "_fit_interrupted", False):
         # a BalancedNetClassifier keeps its epochs on Ctrl-C and returns (skorch's
-        # convention); the ensemble must stop, not go on with an under-trained member
-        raise KeyboardInterrupt(f"{type(member).__name__}'s fit was interrupted")
+        # convention); the ensemble must stop, not go on with an under-trained member.
+        # Only a real Ctrl-C: skorch's EarlyStopping raises KeyboardInterrupt too
+        with noting_sigint() as interrupted:
+            member.fit(X, y)
+    if interrupted:
+        raise KeyboardInterrupt(f"Ctrl-C in the fit of a {type(member).__name__} member")
     labels, counts = np.unique(y, return_counts=True)
     per_class = np.zeros(len(classes), dtype=np.int64)
     per_class[np.searchsorted(classes, labels)] = counts

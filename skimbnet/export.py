@@ -61,8 +61,6 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .data import check_logit_adjustment
-
 __all__ = ["SKOPS_TRUSTED_TYPES", "to_onnx"]
 
 #: the types a skops file of a fitted skimbnet model holds beyond skops' own
@@ -118,10 +116,9 @@ class _NetworkProbabilities(nn.Module):
         if self.standardize:
             self.register_buffer("mean", _float32(net.feature_mean_))
             self.register_buffer("scale", _float32(net.feature_scale_))
-        adjustment = check_logit_adjustment(net.logit_adjustment)  # may be set after fit
-        self.adjust = adjustment is not None
+        offset = net._logit_offset()  # the classifier's own, checked: it may be set after fit
+        self.adjust = offset is not None
         if self.adjust:
-            offset = adjustment * np.log(np.maximum(net.class_prior_, 1e-12))
             self.register_buffer("offset", _float32(offset))
 
     def forward(self, X):

@@ -1,10 +1,15 @@
 """Never silently wrong: divergence, overflow and empty classes fail loudly or follow a rule."""
 
+import os
 import pickle
+import signal
+import sys
 
 import numpy as np
 import pytest
 import torch
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, Checkpoint
 from tiny_models import tiny_ensemble, tiny_net
 
@@ -136,12 +141,12 @@ def test_an_interrupt_inside_an_epoch_leaves_a_complete_history_row(data):
     assert net.predict(X).shape == y.shape
 
 
-class InterruptAfterFirstEpoch(Callback):
-    """Raise ``KeyboardInterrupt`` (as Ctrl-C would) at the end of the first epoch."""
+class CtrlCAfterFirstEpoch(Callback):
+    """Send this process SIGINT, as Ctrl-C does, at the end of the first epoch."""
 
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) == 1:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
 
 
 class FailAtEpochEnd(Callback):
@@ -158,14 +163,28 @@ class Linear(torch.nn.Module):
         return self.linear(X)
 
 
-def test_an_interrupted_member_stops_the_ensemble(data):
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to this process")
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_ctrl_c_in_a_member_stops_the_ensemble(data, in_pipeline):
     X, y = data
-    member = tiny_net(max_epochs=3, callbacks=[InterruptAfterFirstEpoch()])
+    member = tiny_net(max_epochs=3, callbacks=[CtrlCAfterFirstEpoch()])
+    if in_pipeline:
+        member = make_pipeline(StandardScaler(), member)
     ensemble = tiny_ensemble(estimator=member, n_estimators=3, n_jobs=1)
-    # the member's own fit returns (skorch's convention); the ensemble must not go on
-    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+    # the member's own fit keeps its epoch and returns (skorch's convention)
+    with pytest.raises(KeyboardInterrupt, match="Ctrl-C in the fit of a"):
         ensemble.fit(X, y)
-    assert not hasattr(ensemble, "estimators_") and not hasattr(ensemble, "classes_")
+    assert not hasattr(ensemble, "classes_") and not hasattr(ensemble, "n_features_in_")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_early_stopping_in_members_does_not_stop_the_ensemble(data):
+    # skorch's EarlyStopping ends a training by raising KeyboardInterrupt as well
+    X, y = data
+    member = tiny_net(max_epochs=40, train_split=0.25, patience=1, lr=0.3)
+    ensemble = tiny_ensemble(estimator=member, n_estimators=2, n_jobs=1).fit(X, y)
+    epochs = [len(m.history) for m in ensemble.estimators_]
+    assert all(e < 40 for e in epochs), epochs  # each member stopped early
 
 
 def test_a_refit_that_fails_in_a_member_keeps_the_fitted_ensemble(data):
@@ -174,8 +193,8 @@ def test_a_refit_that_fails_in_a_member_keeps_the_fitted_ensemble(data):
     before = ensemble.predict_proba(X)
     ensemble.set_params(estimator__callbacks=[FailAtEpochEnd()])
     with pytest.raises(RuntimeError, match="boom"):
-        ensemble.fit(X, np.where(y == 1, "rare", "common"))
-    assert ensemble.classes_.tolist() == [0, 1]
+        ensemble.fit(X[:, :3], np.where(y == 1, "rare", "common"))
+    assert ensemble.classes_.tolist() == [0, 1] and ensemble.n_features_in_ == 4
     np.testing.assert_allclose(ensemble.predict_proba(X), before)
 
 
