@@ -76,7 +76,9 @@ class Rows(Dataset):
     def rows_of(self, rows):
         """``X[rows]`` as a tensor on the device (a sparse ``X`` densified)."""
         if not self.sparse:
-            return self.X[rows]
+            # a slice or a row number gives a view: a module that works in place must not
+            # change the stored rows, nor the user's X, whose memory they may share
+            return self.X[rows] if isinstance(rows, torch.Tensor) else self.X[rows].clone()
         if isinstance(rows, torch.Tensor):
             rows = rows.cpu().numpy()
         if isinstance(rows, (int, np.integer)):

@@ -283,6 +283,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         uses no validation otherwise. ``None`` turns validation off (training
         runs ``max_epochs`` epochs). A callable is skorch's convention
         (``skorch.dataset.ValidSplit(5)``, ``skorch.helper.predefined_split(ds)``).
+        A split that leaves a class of ``y`` without validation rows is an
+        error: its scores could not say anything of that class.
     scoring : str or callable, default="balanced_accuracy"
         Validation metric, greater is better: one of ``"balanced_accuracy"``,
         ``"average_precision"``, ``"f1_macro"``, ``"roc_auc"``, ``"g_mean"``,
@@ -650,9 +652,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
             raise ValueError(
                 f"hidden_layer_sizes={sizes!r} must be a sequence of positive ints, e.g. (128, 64)."
             )
+        # scikit-learn's Integral and Real take a bool
         for name in ("max_epochs", "n_members", "n_bins", "batch_size", "patience"):
             if isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be an int, not a bool.")
+        for name in ("lr", "dropout", "weight_decay", "class_weight_beta", "weight_averaging"):
+            if isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be a number, not a bool.")
         check_class_weight_param(self.class_weight)
         check_device(self.device)
         check_logit_adjustment(self.logit_adjustment)
@@ -811,6 +817,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
             # n_bins="auto" adds an encoded view to the features' one, an int encodes all
             two_views = self.n_bins == "auto" and options["bin_edges"] is not None
             network = TwoViewMLP if two_views else MLP
+            accepted = _accepted_kwargs(network) - {"self", "n_features", "n_classes"}
+            unknown = sorted(set(kwargs) - accepted)
+            if unknown:
+                raise ValueError(
+                    f"module__{unknown[0]} is not a parameter of the default network "
+                    f"({network.__name__}); it takes "
+                    + ", ".join(f"module__{name}" for name in sorted(accepted))
+                    + " (or pass module=<your module class>)."
+                )
             module = network(n_features, n_classes, **{**options, **kwargs})
         elif isinstance(self.module, torch.nn.Module):
             # a copy: the user's instance keeps its weights, and refits start alike
@@ -1046,6 +1061,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
         counts = weighted_class_counts(y_train, len(self.classes_), w_train)
         self._check_training_classes(y_encoded, y_train, counts, continue_training)
+        if valid_rows is not None:
+            self._check_validation_classes(y_encoded, valid_rows[1])
         if partial and continue_training:
             counts = counts + self.class_counts_  # partial_fit: every call's rows count
         self._set_class_statistics(counts)
@@ -1139,6 +1156,22 @@ class BalancedNetClassifier(NeuralNetClassifier):
             f"train_split={self.train_split!r} leaves no training rows of class {label!r} "
             "(all of them went to validation); use a smaller train_split, train_split=None, "
             "or more rows of that class."
+        )
+
+    def _check_validation_classes(self, y_encoded, y_valid):
+        """Every class of ``y`` needs validation rows: without them the validation
+        scores are NaN or meaningless, and early stopping would act on them."""
+        lacking = np.setdiff1d(np.unique(y_encoded), np.unique(y_valid))
+        if not len(lacking):
+            return
+        label = python_scalar(self.classes_[lacking[0]])
+        n_rows = int(np.sum(y_encoded == lacking[0]))
+        raise ValueError(
+            f"train_split={self.train_split!r} leaves no validation rows of class {label!r} "
+            f"({n_rows} rows in all), so scoring={self.scoring!r} cannot score it and "
+            "early stopping would act on a NaN or one-class score; use a larger "
+            "train_split, train_split='auto' (validates only when every class has "
+            f"{AUTO_VALIDATION_MIN_CLASS_COUNT} rows) or train_split=None."
         )
 
     def _set_class_statistics(self, counts):
@@ -1375,7 +1408,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         return X_rows, y_rows, weight
 
     def _check_module_output(self, X_sample):
-        X_sample = X_sample.toarray() if sp.issparse(X_sample) else X_sample
+        # a copy: rows of the user's X must not reach a module that works in place
+        X_sample = X_sample.toarray() if sp.issparse(X_sample) else np.array(X_sample)
         X_t = self._as_tensor(X_sample, torch.device(self.device))
         self.module_.eval()
         try:
@@ -1635,7 +1669,18 @@ class BalancedNetClassifier(NeuralNetClassifier):
             self._check_float_range(X, "X")
         rows = min(len(X) if isinstance(X, Dataset) else X.shape[0], PREDICT_CHUNK)
         with limited_threads(self._thread_count(rows), blas=False), torch.inference_mode():
-            return self.forward(X)
+            logits = self.forward(X)
+        # -inf is a probability of 0; NaN or +inf would be NaN probabilities
+        bad = (torch.isnan(logits) | torch.isposinf(logits)).any(dim=1)
+        if bad.any():
+            raise ValueError(
+                f"the network's outputs are NaN or infinite for {int(bad.sum())} of "
+                f"{len(bad)} rows: its weights or these rows' values are too large (a "
+                f"training that diverged without a non-finite loss, e.g. lr={self.lr!r} too "
+                "high in float64, or features far outside the training range); refit with "
+                "a smaller lr, or rescale X."
+            )
+        return logits
 
     def _thread_count(self, batch_rows, fresh=False):
         """Torch threads for batches of ``batch_rows`` rows (``torch_threads``); None: as is.

@@ -54,7 +54,7 @@ def average_precision(y_true, proba, positive: int = 1) -> float:
     >>> float(average_precision(y, proba)), float(average_precision(y, proba, positive=0))
     (1.0, 1.0)
     """
-    y_true = np.asarray(y_true)
+    y_true, proba = np.asarray(y_true), np.asarray(proba)
     if proba.shape[1] == 2:
         if not np.any(y_true == positive):
             return float("nan")  # no row of the class: nothing to rank

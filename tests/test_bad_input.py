@@ -270,6 +270,25 @@ NET_ONLY = [
         r"WeightAveraging\(start=60\): start must be a fraction of max_epochs in \[0, 1\]",
     ),
     (
+        "weight_averaging_bool",
+        lambda k, X, y: make(k, weight_averaging=True).fit(X, y),
+        ValueError,
+        r"weight_averaging=True must be a number, not a bool",
+    ),
+    (
+        "lr_bool",
+        lambda k, X, y: make(k, lr=True).fit(X, y),
+        ValueError,
+        r"lr=True must be a number, not a bool",
+    ),
+    (
+        "unknown_module_parameter",
+        lambda k, X, y: make(k, module__widht=3).fit(X, y),
+        ValueError,
+        r"module__widht is not a parameter of the default network \((TwoViewMLP|MLP)\); it "
+        r"takes module__activation, module__bin_edges, module__bins_with_features, ",
+    ),
+    (
         "hidden_layer_sizes_bool",
         lambda k, X, y: make(k, hidden_layer_sizes=(True,)).fit(X, y),
         ValueError,

@@ -44,3 +44,9 @@ def test_nothing_to_rank_is_nan():
 def test_the_docstring_examples_run():
     result = doctest.testmod(metrics)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_the_public_metrics_take_lists():
+    proba = PROBA.tolist()
+    assert average_precision(Y.tolist(), proba) == pytest.approx(average_precision(Y, PROBA))
+    assert metrics.class_recall(Y.tolist(), proba, label=1) == pytest.approx(0.5)

@@ -32,6 +32,42 @@ def test_a_diverging_fit_stops_with_an_error_naming_lr(data, loss):
     assert 1 <= len(net.history) <= 5  # the epochs so far are kept
 
 
+class Linear(torch.nn.Module):
+    def __init__(self, n_features=4, n_classes=2):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+class ClipInPlace(Linear):
+    def forward(self, X):
+        return self.linear(X.clamp_(-0.5, 0.5))  # changes its input
+
+
+def test_a_module_that_works_in_place_leaves_x_unchanged(data):
+    X, y = data
+    X = X.copy()
+    X0 = X.copy()
+    params = dict(module=ClipInPlace, classes=[0, 1], dtype="float64", train_split=0.2)
+    net = tiny_net(**params, patience=None).fit(X, y)  # the validation rows are chunks
+    first = net.predict_proba(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(net.predict_proba(X), first)  # and the next call agrees
+
+
+def test_outputs_that_overflowed_are_an_error_at_predict(data):
+    # a float64 training can grow its weights past any useful size with a finite loss
+    X, y = data
+    net = tiny_net(module=Linear, classes=[0, 1], dtype="float64").fit(X, y)
+    with torch.no_grad():
+        net.module_.linear.weight[0, 0] = float("inf")
+    for predict in (net.predict, net.predict_proba, net.decision_function):
+        with pytest.raises(ValueError, match=r"outputs are NaN or infinite for \d+ of 200 rows"):
+            predict(X)
+
+
 def test_values_beyond_float32_get_an_error_at_fit_and_predict(data):
     X, y = data
     big = X.copy()
@@ -64,6 +100,20 @@ def test_a_validation_split_that_takes_every_rare_row_is_an_error(data):
     X, y = data
     with pytest.raises(ValueError, match="train_split=0.99 leaves no training rows of class 1"):
         tiny_net(train_split=0.99).fit(X, y)
+
+
+def test_a_validation_split_without_a_class_is_an_error(data):
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y = data  # 20 rare rows in 200
+    few = y.copy()
+    few[np.flatnonzero(y == 1)[3:]] = 0  # 3 rare rows: 15% of them rounds to none
+    with pytest.raises(ValueError, match="train_split=0.15 leaves no validation rows of class 1"):
+        tiny_net(train_split=0.15, scoring="average_precision").fit(X, few)
+    common = Dataset(X[y == 0][:30].astype(np.float32), y[y == 0][:30])
+    with pytest.raises(ValueError, match="leaves no validation rows of class 1 \\(20 rows"):
+        tiny_net(train_split=predefined_split(common)).fit(X, y)
 
 
 def test_all_zero_class_weights_are_an_error(data):
@@ -152,15 +202,6 @@ class CtrlCAfterFirstEpoch(Callback):
 class FailAtEpochEnd(Callback):
     def on_epoch_end(self, net, **kwargs):
         raise RuntimeError("boom")
-
-
-class Linear(torch.nn.Module):
-    def __init__(self, n_features=4, n_classes=2):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features, n_classes)
-
-    def forward(self, X):
-        return self.linear(X)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to this process")
