@@ -659,6 +659,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         for name in ("lr", "dropout", "weight_decay", "class_weight_beta", "weight_averaging"):
             if isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be a number, not a bool.")
+        loader = self.get_params_for("iterator_train")
+        if "sampler" not in loader and loader.get("shuffle", True) is not True:
+            raise ValueError(
+                f"iterator_train__shuffle={loader['shuffle']!r}: the training order is the "
+                f"sampler strategy's (sampler={self.sampler!r}), which shuffles every epoch; "
+                "leave iterator_train__shuffle unset, or pass iterator_train__sampler."
+            )
         check_class_weight_param(self.class_weight)
         check_device(self.device)
         check_logit_adjustment(self.logit_adjustment)
@@ -938,6 +945,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _fit(self, X, y, sample_weight, classes, keep_network, partial):
         """``fit`` and ``partial_fit``: ``keep_network`` is ``warm_start`` or ``partial_fit``."""
+        self.check_training_readiness()  # skorch's error after trim_for_prediction()
         # continue a training that ran (statistics, seed and epochs carry on); a network
         # that was only initialize()d (and perhaps load_params()ed) keeps its weights
         continue_training = bool(keep_network and "_seed_" in vars(self))
@@ -1500,7 +1508,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 return Chunks(dataset)
         kwargs = self.get_params_for(prefix)
         if training and isinstance(dataset, TrainingRows) and "sampler" not in kwargs:
-            kwargs.setdefault("sampler", CurrentSampler(dataset))
+            # every sampler strategy shuffles its epoch (shuffle=True, or unset: see
+            # _check_params), and a DataLoader refuses a sampler beside shuffle=True
+            kwargs.pop("shuffle", None)
+            kwargs["sampler"] = CurrentSampler(dataset)
         batch_size = kwargs.pop("batch_size", self.batch_size)
         if batch_size == "auto":
             batch_size = batch_rows("auto", len(dataset))
@@ -1600,6 +1611,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if isinstance(x, Mapping):
             x = x["X"]
         x = to_tensor(x, device=self.device)
+        if x.is_floating_point() and x.dtype != self._torch_dtype:
+            # rows from a Dataset of the user's (float32 items beside a float64 network)
+            x = x.to(self._torch_dtype)
         return self.module_(self._standardize(x), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -1661,6 +1675,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _logits(self, X):
         """Decision logits of ``X`` (array-like, tensor or Dataset), as a CPU tensor."""
         check_is_fitted(self)
+        if isinstance(X, Mapping) and set(X) == {"X", "sample_weight"}:
+            X = X["X"]  # a training batch of weighted rows (skorch's BatchScoring scores it)
         if not isinstance(X, (Dataset, torch.Tensor)):
             with numeric_input(type(self).__name__):
                 X = validate_data(

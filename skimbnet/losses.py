@@ -45,6 +45,7 @@ softmax.
 from __future__ import annotations
 
 import copy
+import inspect
 from numbers import Real
 
 import numpy as np
@@ -678,8 +679,12 @@ class TorchLoss(LossStrategy):
     Parameters
     ----------
     criterion : torch.nn.Module class or instance
-        The loss; a class is instantiated without arguments, an instance is
-        copied.
+        The loss; a class is instantiated with ``criterion_params``, an
+        instance is copied.
+    **criterion_params
+        Arguments of a ``criterion`` class (``loss__label_smoothing=0.1`` on
+        the classifier); they are this strategy's parameters too, so
+        ``get_params`` and ``set_params`` (and grid searches) see them.
 
     Examples
     --------
@@ -688,17 +693,57 @@ class TorchLoss(LossStrategy):
     >>> loss = TorchLoss(torch.nn.CrossEntropyLoss).build(np.array([90, 10]))
     >>> round(float(loss(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]))), 4)
     0.6931
+    >>> TorchLoss(torch.nn.CrossEntropyLoss, label_smoothing=0.1).build(
+    ...     np.array([90, 10])).criterion.label_smoothing
+    0.1
     """
 
-    def __init__(self, criterion=None):
+    def __init__(self, criterion=None, **criterion_params):
         self.criterion = criterion
+        self.criterion_params = criterion_params
+
+    def _criterion_arguments(self) -> dict:
+        """A criterion class's constructor arguments and their defaults ({} otherwise)."""
+        if not (isinstance(self.criterion, type) and issubclass(self.criterion, nn.Module)):
+            return {}
+        try:
+            parameters = inspect.signature(self.criterion).parameters.values()
+        except (TypeError, ValueError):
+            return {}
+        return {
+            p.name: p.default
+            for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
+        }
+
+    def get_params(self, deep=True):
+        return {"criterion": self.criterion, **self._criterion_arguments(), **self.criterion_params}
+
+    def set_params(self, **params):
+        if "criterion" in params:
+            self.criterion = params.pop("criterion")
+        valid = self._criterion_arguments()
+        for name in params:
+            if name not in valid:
+                raise ValueError(
+                    f"{name} is not a parameter of TorchLoss(criterion="
+                    f"{getattr(self.criterion, '__name__', self.criterion)!r}); its parameters "
+                    f"are {sorted(['criterion', *valid])} (an instance's are set on it)."
+                )
+        self.criterion_params = {**self.criterion_params, **params}
+        return self
 
     def build(self, class_counts):
         check_class_counts(class_counts)
         if isinstance(self.criterion, type) and issubclass(self.criterion, torch.nn.Module):
-            criterion = self.criterion()
-        elif isinstance(self.criterion, torch.nn.Module):
+            criterion = self.criterion(**self.criterion_params)
+        elif isinstance(self.criterion, torch.nn.Module) and not self.criterion_params:
             criterion = copy.deepcopy(self.criterion)
+        elif isinstance(self.criterion, torch.nn.Module):
+            raise ValueError(
+                f"TorchLoss got {sorted(self.criterion_params)} beside a criterion instance; "
+                "set them on the instance, or pass its class."
+            )
         else:
             raise TypeError(
                 "TorchLoss(criterion=...) needs a torch.nn.Module class or instance, got "

@@ -109,6 +109,15 @@ def test_batch_and_passthrough_scoring(data):
     assert net.history[-1, "train_loss"] == pytest.approx(np.average(losses, weights=sizes))
 
 
+def test_batch_scoring_of_weighted_rows(data):
+    # balanced class weights (loss="ce") and sample weights: batches are {"X", "sample_weight"}
+    X, y = data
+    scoring = BatchScoring("accuracy", on_train=True, name="batch_accuracy")
+    net = _net(class_weight="balanced", callbacks=[scoring])
+    net.fit(X, y, sample_weight=np.where(y == 1, 2.0, 1.0))
+    assert 0.0 <= net.history[-1, "batch_accuracy"] <= 1.0
+
+
 def test_early_stopping_ends_training(data):
     X, y = data
     stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
@@ -369,6 +378,21 @@ def test_torch_loss_modules_are_losses(data):
     assert smoothed.class_weight_[1] > smoothed.class_weight_[0]  # auto: balanced
 
 
+def test_a_torch_loss_class_takes_loss_params(data):
+    from sklearn.base import clone
+
+    X, y = data
+    net = _net(loss=torch.nn.CrossEntropyLoss, loss__label_smoothing=0.2).fit(X, y)
+    assert net.criterion_.criterion.label_smoothing == 0.2
+    by_instance = _net(loss=torch.nn.CrossEntropyLoss(label_smoothing=0.2)).fit(X, y)
+    np.testing.assert_allclose(net.predict_proba(X), by_instance.predict_proba(X), atol=1e-6)
+    assert clone(net).get_params()["loss__label_smoothing"] == 0.2
+    with pytest.raises(ValueError, match="loss__smoothing is not a parameter of TorchLoss"):
+        _net(loss=torch.nn.CrossEntropyLoss, loss__smoothing=0.2).fit(X, y)
+    with pytest.raises(ValueError, match="loss__label_smoothing is not a parameter of TorchLoss"):
+        _net(loss=torch.nn.CrossEntropyLoss(), loss__label_smoothing=0.2).fit(X, y)
+
+
 def test_criterion_is_rejected_with_the_name_of_loss(data):
     X, y = data
     with pytest.raises(ValueError, match="loss="):
@@ -537,3 +561,29 @@ def test_early_stopping_keeps_its_weights_in_a_validated_fit(data):
     assert dict(net.callbacks_)["weight_averaging"].n_averaged_ == 0
     no_validation = _net(max_epochs=6, train_split=0.25, patience=None, weight_averaging=0.0)
     assert dict(no_validation.fit(X, y).callbacks_)["weight_averaging"].n_averaged_ == 6
+
+
+def test_predict_on_a_float32_dataset_with_a_float64_network(data):
+    X, y = data
+    net = _net(module=Linear, module__n_features=5, classes=[0, 1], dtype="float64").fit(X, y)
+    rows = Dataset(X.astype(np.float32), None)
+    np.testing.assert_allclose(net.predict_proba(rows), net.predict_proba(X), atol=1e-6)
+
+
+def test_fit_after_trim_for_prediction_is_skorch_s_error(data):
+    from skorch.exceptions import SkorchTrainingImpossibleError
+
+    X, y = data
+    net = _net().fit(X, y)
+    net.trim_for_prediction()
+    with pytest.raises(SkorchTrainingImpossibleError):
+        net.fit(X, y)
+
+
+def test_iterator_train_shuffle(data):
+    X, y = data
+    # the sampler strategy shuffles already: True is what happens anyway
+    net = _net(iterator_train__shuffle=True, max_epochs=2).fit(X, y)
+    assert len(net.history) == 2
+    with pytest.raises(ValueError, match="iterator_train__shuffle=False: the training order"):
+        _net(iterator_train__shuffle=False, max_epochs=2).fit(X, y)
