@@ -386,7 +386,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
     ``infer`` -> ``get_loss``, ``on_grad_computed`` before each optimizer
     step, ``on_batch_begin``/``on_batch_end`` with skorch's arguments, one
     history batch row per step, and validation through ``validation_step``.
-    A subclass overriding any of these changes training, and skorch's
+    A subclass overriding any of these changes training (``get_dataset`` and
+    ``get_split_datasets`` serve prediction only: ``fit`` warns of a
+    ``get_dataset`` override), and skorch's
     callbacks (``EpochScoring``, ``LRScheduler``, ``GradientNormClipping``,
     ``Checkpoint``, ``ProgressBar``, ...) work as on a skorch net. Batches are
     ``(X, y)`` with ``y`` the class indices (positions in ``classes_``); when
@@ -409,6 +411,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
     ``max_epochs``) and the dropout stream follow it, so a resumed fit
     continues where it stopped. Schedules span ``max_epochs`` epochs from the
     first one; epochs past that keep the schedule's end (re-weighting on).
+
+    skorch arguments it does not take (an error names them): ``criterion``
+    (it is ``loss``), ``compile``, ``use_caching``, ``predict_nonlinearity``
+    (``predict_proba`` is the softmax), ``torch_load_kwargs``, ``device=None``,
+    keyword arguments to ``fit`` other than ``sample_weight``, and the prefixes
+    of extra optimizers or criteria (``optimizer2__``); a subclass can still
+    register more modules and optimizers as skorch's ``initialize_*`` hooks do.
 
     Examples
     --------
@@ -661,10 +670,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be a number, not a bool.")
         loader = self.get_params_for("iterator_train")
         if "sampler" not in loader and loader.get("shuffle", True) is not True:
-            raise ValueError(
-                f"iterator_train__shuffle={loader['shuffle']!r}: the training order is the "
-                f"sampler strategy's (sampler={self.sampler!r}), which shuffles every epoch; "
-                "leave iterator_train__shuffle unset, or pass iterator_train__sampler."
+            warnings.warn(
+                f"iterator_train__shuffle={loader['shuffle']!r} is ignored: the training "
+                f"order is the sampler strategy's (sampler={self.sampler!r}), which shuffles "
+                "every epoch; pass iterator_train__sampler for an order of your own.",
+                UserWarning,
+                stacklevel=4,
             )
         check_class_weight_param(self.class_weight)
         check_device(self.device)
@@ -946,6 +957,15 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _fit(self, X, y, sample_weight, classes, keep_network, partial):
         """``fit`` and ``partial_fit``: ``keep_network`` is ``warm_start`` or ``partial_fit``."""
         self.check_training_readiness()  # skorch's error after trim_for_prediction()
+        if type(self).get_dataset is not BalancedNetClassifier.get_dataset:
+            warnings.warn(
+                f"{type(self).__name__} overrides get_dataset, which fit does not use: it "
+                "trains on the rows it prepares itself (split, resampled, on the device); "
+                "the override applies to prediction only. To change training rows, use "
+                "augment=, resampler=, or override get_iterator or train_step.",
+                UserWarning,
+                stacklevel=3,
+            )
         # continue a training that ran (statistics, seed and epochs carry on); a network
         # that was only initialize()d (and perhaps load_params()ed) keeps its weights
         continue_training = bool(keep_network and "_seed_" in vars(self))
@@ -1021,7 +1041,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         self._check_params()
         check_labels(y)
         check_single_output(y, type(self).__name__)
-        with numeric_input(type(self).__name__):
+        with numeric_input(type(self).__name__, value=X):
             X, y = validate_data(
                 self,
                 X,
@@ -1508,8 +1528,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 return Chunks(dataset)
         kwargs = self.get_params_for(prefix)
         if training and isinstance(dataset, TrainingRows) and "sampler" not in kwargs:
-            # every sampler strategy shuffles its epoch (shuffle=True, or unset: see
-            # _check_params), and a DataLoader refuses a sampler beside shuffle=True
+            # every sampler strategy shuffles its epoch (_check_params warns of
+            # shuffle=False), and a DataLoader refuses a sampler beside shuffle=True
             kwargs.pop("shuffle", None)
             kwargs["sampler"] = CurrentSampler(dataset)
         batch_size = kwargs.pop("batch_size", self.batch_size)
@@ -1678,7 +1698,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if isinstance(X, Mapping) and set(X) == {"X", "sample_weight"}:
             X = X["X"]  # a training batch of weighted rows (skorch's BatchScoring scores it)
         if not isinstance(X, (Dataset, torch.Tensor)):
-            with numeric_input(type(self).__name__):
+            with numeric_input(type(self).__name__, value=X):
                 X = validate_data(
                     self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse="csr"
                 )

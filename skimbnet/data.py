@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from contextlib import contextmanager
 from numbers import Real
 
@@ -35,12 +36,20 @@ _NOT_NUMBERS = (
 
 
 @contextmanager
-def numeric_input(estimator_name: str, param: str = "X"):
+def numeric_input(estimator_name: str, param: str = "X", value=None):
     """Re-raise numpy's "could not convert string to float" as a message naming ``param``.
 
     The original message is kept at the end (scikit-learn's estimator checks
-    match on it); the exception type is kept too.
+    match on it); the exception type is kept too. A dict ``value`` (skorch's
+    several-inputs form) is refused first, by name.
     """
+    if isinstance(value, Mapping):
+        raise TypeError(
+            f"{param} is a {type(value).__name__} (keys {sorted(map(str, value))[:5]}): "
+            f"{estimator_name} takes one numeric array-like of shape (n_samples, n_features), "
+            "not skorch's dict of inputs; join the inputs into one array (a module can split "
+            "its columns again)."
+        )
     try:
         yield
     except (TypeError, ValueError) as exc:

@@ -385,7 +385,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
         check_labels(y)
         check_single_output(y, type(self).__name__)
-        with numeric_input(type(self).__name__):
+        with numeric_input(type(self).__name__, value=X):
             X, y = validate_data(
                 self, X, y, reset=not continuing, **_validate_X_kwargs(prototype)
             )
@@ -466,7 +466,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        with numeric_input(type(self).__name__):
+        with numeric_input(type(self).__name__, value=X):
             return validate_data(
                 self, X, reset=False, **_validate_X_kwargs(self.estimator_)
             )

@@ -191,6 +191,18 @@ BAD = [
         "X has values that are not numbers; .*argument must be a string or a real number",
     ),
     (
+        "dict_features",
+        lambda k, X, y: make(k).fit({"a": X[:, :2], "b": X[:, 2:]}, y),
+        TypeError,
+        r"X is a dict \(keys \['a', 'b'\]\): .* takes one numeric array-like",
+    ),
+    (
+        "dict_features_at_predict",
+        lambda k, X, y: make(k).fit(X, y).predict({"a": X}),
+        TypeError,
+        r"X is a dict \(keys \['a'\]\)",
+    ),
+    (
         "wrong_n_features_at_predict",
         lambda k, X, y: make(k).fit(X, y).predict(X[:, :2]),
         ValueError,

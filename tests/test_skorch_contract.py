@@ -227,7 +227,7 @@ def test_per_epoch_redraws_on_skorchs_dataloader_path(data):
     bar = ProgressBar()
     net = _net(
         resampler=EpochResampler(RandomUnderSampler()),
-        iterator_train__shuffle=False,
+        iterator_train__num_workers=0,  # any iterator_train__ setting: skorch's DataLoader
         train_split=0.25,
         callbacks=[bar],
     ).fit(X, y)
@@ -585,5 +585,15 @@ def test_iterator_train_shuffle(data):
     # the sampler strategy shuffles already: True is what happens anyway
     net = _net(iterator_train__shuffle=True, max_epochs=2).fit(X, y)
     assert len(net.history) == 2
-    with pytest.raises(ValueError, match="iterator_train__shuffle=False: the training order"):
+    with pytest.warns(UserWarning, match="iterator_train__shuffle=False is ignored"):
         _net(iterator_train__shuffle=False, max_epochs=2).fit(X, y)
+
+
+def test_a_get_dataset_override_is_named_at_fit(data):
+    class Custom(BalancedNetClassifier):
+        def get_dataset(self, X, y=None):
+            return super().get_dataset(X, y)
+
+    X, y = data
+    with pytest.warns(UserWarning, match="overrides get_dataset, which fit does not use"):
+        Custom(hidden_layer_sizes=(8,), max_epochs=1, n_bins=None).fit(X, y)
