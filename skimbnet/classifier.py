@@ -284,7 +284,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         runs ``max_epochs`` epochs). A callable is skorch's convention
         (``skorch.dataset.ValidSplit(5)``, ``skorch.helper.predefined_split(ds)``).
         A split that leaves a class of ``y`` without validation rows is an
-        error: its scores could not say anything of that class.
+        error: its scores could not say anything of that class (a later
+        ``partial_fit`` batch may lack a class).
     scoring : str or callable, default="balanced_accuracy"
         Validation metric, greater is better: one of ``"balanced_accuracy"``,
         ``"average_precision"``, ``"f1_macro"``, ``"roc_auc"``, ``"g_mean"``,
@@ -672,8 +673,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if "sampler" not in loader and loader.get("shuffle", True) is not True:
             warnings.warn(
                 f"iterator_train__shuffle={loader['shuffle']!r} is ignored: the training "
-                f"order is the sampler strategy's (sampler={self.sampler!r}), which shuffles "
-                "every epoch; pass iterator_train__sampler for an order of your own.",
+                f"order is the sampler strategy's (sampler={self.sampler!r}; the built-in "
+                "ones shuffle every epoch); pass iterator_train__sampler for an order of "
+                "your own.",
                 UserWarning,
                 stacklevel=4,
             )
@@ -701,8 +703,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         strategy = resolve(getattr(self, prefix))
         params = self.get_params_for(prefix)
         if params:
-            valid = strategy.get_params()
-            unknown = sorted(set(params) - set(valid))
+            # a strategy may take more than get_params lists (TorchLoss: its criterion's)
+            valid = getattr(strategy, "_valid_params", strategy.get_params)()
+            unknown = [] if valid is None else sorted(set(params) - set(valid))
             if unknown:
                 raise ValueError(
                     f"{prefix}__{unknown[0]} is not a parameter of {type(strategy).__name__}; "
@@ -1089,7 +1092,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
         counts = weighted_class_counts(y_train, len(self.classes_), w_train)
         self._check_training_classes(y_encoded, y_train, counts, continue_training)
-        if valid_rows is not None:
+        if valid_rows is not None and not continue_training:
+            # (a later partial_fit batch may lack a class, as its training rows may)
             self._check_validation_classes(y_encoded, valid_rows[1])
         if partial and continue_training:
             counts = counts + self.class_counts_  # partial_fit: every call's rows count
@@ -1188,18 +1192,24 @@ class BalancedNetClassifier(NeuralNetClassifier):
 
     def _check_validation_classes(self, y_encoded, y_valid):
         """Every class of ``y`` needs validation rows: without them the validation
-        scores are NaN or meaningless, and early stopping would act on them."""
+        scores are NaN or say nothing of that class (and early stopping acts on them)."""
         lacking = np.setdiff1d(np.unique(y_encoded), np.unique(y_valid))
         if not len(lacking):
             return
         label = python_scalar(self.classes_[lacking[0]])
         n_rows = int(np.sum(y_encoded == lacking[0]))
+        if callable(self.train_split):
+            split = f"train_split (a {type(self.train_split).__name__})"
+            remedy = "a stratified split (ValidSplit(..., stratified=True)), "
+        else:
+            split = f"train_split={self.train_split!r}"
+            remedy = "a larger train_split, "
+        stops = " (and early stopping would act on it)" if self.patience is not None else ""
         raise ValueError(
-            f"train_split={self.train_split!r} leaves no validation rows of class {label!r} "
-            f"({n_rows} rows in all), so scoring={self.scoring!r} cannot score it and "
-            "early stopping would act on a NaN or one-class score; use a larger "
-            "train_split, train_split='auto' (validates only when every class has "
-            f"{AUTO_VALIDATION_MIN_CLASS_COUNT} rows) or train_split=None."
+            f"{split} leaves no validation rows of class {label!r} ({n_rows} rows in all), so "
+            f"the validation score (scoring={self.scoring!r}) would be NaN or say nothing of "
+            f"that class{stops}; use {remedy}train_split='auto' (validates only when every "
+            f"class has {AUTO_VALIDATION_MIN_CLASS_COUNT} rows) or train_split=None."
         )
 
     def _set_class_statistics(self, counts):
@@ -1528,7 +1538,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 return Chunks(dataset)
         kwargs = self.get_params_for(prefix)
         if training and isinstance(dataset, TrainingRows) and "sampler" not in kwargs:
-            # every sampler strategy shuffles its epoch (_check_params warns of
+            # the sampler strategy orders the epoch (_check_params warns of
             # shuffle=False), and a DataLoader refuses a sampler beside shuffle=True
             kwargs.pop("shuffle", None)
             kwargs["sampler"] = CurrentSampler(dataset)
@@ -1706,8 +1716,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         rows = min(len(X) if isinstance(X, Dataset) else X.shape[0], PREDICT_CHUNK)
         with limited_threads(self._thread_count(rows), blas=False), torch.inference_mode():
             logits = self.forward(X)
-        # -inf is a probability of 0; NaN or +inf would be NaN probabilities
+        # -inf is a probability of 0; NaN, +inf or a row of -inf would be NaN probabilities
         bad = (torch.isnan(logits) | torch.isposinf(logits)).any(dim=1)
+        bad |= torch.isneginf(logits).all(dim=1)
         if bad.any():
             raise ValueError(
                 f"the network's outputs are NaN or infinite for {int(bad.sum())} of "

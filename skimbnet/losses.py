@@ -683,8 +683,9 @@ class TorchLoss(LossStrategy):
         instance is copied.
     **criterion_params
         Arguments of a ``criterion`` class (``loss__label_smoothing=0.1`` on
-        the classifier); they are this strategy's parameters too, so
-        ``get_params`` and ``set_params`` (and grid searches) see them.
+        the classifier). ``set_params`` takes any argument of the class, and
+        ``get_params`` lists those set (not the class's defaults, so a clone
+        can switch ``criterion`` to another class, as a grid search does).
 
     Examples
     --------
@@ -702,34 +703,41 @@ class TorchLoss(LossStrategy):
         self.criterion = criterion
         self.criterion_params = criterion_params
 
-    def _criterion_arguments(self) -> dict:
-        """A criterion class's constructor arguments and their defaults ({} otherwise)."""
+    def _criterion_arguments(self):
+        """The argument names of a criterion class (``None``: any, it takes ``**kwargs``;
+        none for an instance, whose settings are its own)."""
         if not (isinstance(self.criterion, type) and issubclass(self.criterion, nn.Module)):
-            return {}
+            return set()
         try:
             parameters = inspect.signature(self.criterion).parameters.values()
         except (TypeError, ValueError):
-            return {}
-        return {
-            p.name: p.default
-            for p in parameters
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
-        }
+            return None
+        if any(p.kind is p.VAR_KEYWORD for p in parameters):
+            return None
+        return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+    def _valid_params(self):
+        """The names ``set_params`` takes (``None``: any); the classifier checks
+        ``loss__*`` keys against them."""
+        arguments = self._criterion_arguments()
+        return None if arguments is None else {"criterion", *arguments}
 
     def get_params(self, deep=True):
-        return {"criterion": self.criterion, **self._criterion_arguments(), **self.criterion_params}
+        # the arguments set, not the class's defaults: a clone that then switches the
+        # criterion class (a grid search over loss__criterion) carries none of them
+        return {"criterion": self.criterion, **self.criterion_params}
 
     def set_params(self, **params):
         if "criterion" in params:
             self.criterion = params.pop("criterion")
-        valid = self._criterion_arguments()
-        for name in params:
-            if name not in valid:
-                raise ValueError(
-                    f"{name} is not a parameter of TorchLoss(criterion="
-                    f"{getattr(self.criterion, '__name__', self.criterion)!r}); its parameters "
-                    f"are {sorted(['criterion', *valid])} (an instance's are set on it)."
-                )
+        valid = self._valid_params()
+        unknown = [] if valid is None else sorted(set(params) - valid)
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]} is not a parameter of TorchLoss(criterion="
+                f"{getattr(self.criterion, '__name__', self.criterion)!r}); its parameters "
+                f"are {sorted(valid)} (an instance's are set on it)."
+            )
         self.criterion_params = {**self.criterion_params, **params}
         return self
 

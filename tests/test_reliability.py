@@ -66,6 +66,11 @@ def test_outputs_that_overflowed_are_an_error_at_predict(data):
     for predict in (net.predict, net.predict_proba, net.decision_function):
         with pytest.raises(ValueError, match=r"outputs are NaN or infinite for \d+ of 200 rows"):
             predict(X)
+    with torch.no_grad():  # every class at -inf: no probability either
+        net.module_.linear.weight.zero_()
+        net.module_.linear.bias.fill_(-float("inf"))
+    with pytest.raises(ValueError, match="outputs are NaN or infinite for 200 of 200 rows"):
+        net.predict_proba(X)
 
 
 def test_values_beyond_float32_get_an_error_at_fit_and_predict(data):
@@ -114,6 +119,10 @@ def test_a_validation_split_without_a_class_is_an_error(data):
     common = Dataset(X[y == 0][:30].astype(np.float32), y[y == 0][:30])
     with pytest.raises(ValueError, match="leaves no validation rows of class 1 \\(20 rows"):
         tiny_net(train_split=predefined_split(common)).fit(X, y)
+    # a later partial_fit batch may lack a class, in validation as in training
+    net = tiny_net(train_split=0.15, patience=None).partial_fit(X, y)
+    net.partial_fit(X[:100], few[:100])
+    assert len(net.history) == 2 * net.max_epochs
 
 
 def test_all_zero_class_weights_are_an_error(data):

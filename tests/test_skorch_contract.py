@@ -393,6 +393,30 @@ def test_a_torch_loss_class_takes_loss_params(data):
         _net(loss=torch.nn.CrossEntropyLoss(), loss__label_smoothing=0.2).fit(X, y)
 
 
+def test_a_torch_loss_strategy_clones_and_switches_its_criterion():
+    from sklearn.base import clone
+
+    from skimbnet.losses import TorchLoss
+
+    class Scaled(torch.nn.Module):
+        def __init__(self, scale, reduction="mean"):  # an argument without a default
+            super().__init__()
+            self.scale, self.reduction = scale, reduction
+
+        def forward(self, logits, y):
+            loss = torch.nn.functional.cross_entropy(logits, y, reduction=self.reduction)
+            return self.scale * loss
+
+    counts = np.array([90, 10])
+    # a grid search over loss__criterion: a clone carries only the arguments set
+    switched = clone(TorchLoss(torch.nn.CrossEntropyLoss)).set_params(
+        criterion=torch.nn.MultiMarginLoss
+    )
+    assert isinstance(switched.build(counts).criterion, torch.nn.MultiMarginLoss)
+    scaled = TorchLoss(Scaled, scale=2.0)
+    assert clone(scaled).set_params(**scaled.get_params()).build(counts).criterion.scale == 2.0
+
+
 def test_criterion_is_rejected_with_the_name_of_loss(data):
     X, y = data
     with pytest.raises(ValueError, match="loss="):
