@@ -11,7 +11,7 @@ import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, Checkpoint
-from tiny_models import tiny_ensemble, tiny_net
+from tiny_models import Linear, fit_and_restore, tiny_ensemble, tiny_net
 
 from skimbnet import BalancedNetClassifier
 
@@ -30,15 +30,6 @@ def test_a_diverging_fit_stops_with_an_error_naming_lr(data, loss):
     with pytest.raises(FloatingPointError, match=r"diverged.*lr=1000000000\.0"):
         net.fit(X, y)
     assert 1 <= len(net.history) <= 5  # the epochs so far are kept
-
-
-class Linear(torch.nn.Module):
-    def __init__(self, n_features=4, n_classes=2):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features, n_classes)
-
-    def forward(self, X):
-        return self.linear(X)
 
 
 class ClipInPlace(Linear):
@@ -271,12 +262,8 @@ def test_a_fit_that_fails_mid_training_closes_its_progress_bar(data):
 
 def test_logit_adjustment_after_load_params_says_what_is_missing(data, tmp_path):
     X, y = data
-    params = dict(module=Linear, classes=[0, 1], logit_adjustment=1.0)
-    fitted = tiny_net(**params).fit(X, y)
-    fitted.save_params(f_params=str(tmp_path / "params.pt"))
-    restored = tiny_net(**params)
-    restored.initialize()
-    restored.load_params(f_params=str(tmp_path / "params.pt"))
+    params = dict(module=Linear, module__n_features=4, classes=[0, 1], logit_adjustment=1.0)
+    _, restored = fit_and_restore(tiny_net, params, X, y, tmp_path)
     with pytest.raises(ValueError, match=r"logit_adjustment=1.0 subtracts log\(class_prior_\)"):
         restored.predict(X)
     restored.set_params(logit_adjustment=None)

@@ -27,7 +27,7 @@ from skorch.callbacks import (
 from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 from skorch.utils import freeze_parameter
-from tiny_models import tiny_net
+from tiny_models import Linear, fit_and_restore, tiny_net
 
 from skimbnet import BalancedNetClassifier
 from skimbnet.losses import available_losses
@@ -465,23 +465,10 @@ def test_a_module_ending_in_softmax_gets_a_warning(data):
 # ---------------------------------------------------------- restoring
 
 
-class Linear(torch.nn.Module):
-    def __init__(self, n_features=5, n_classes=2):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features, n_classes)
-
-    def forward(self, X):
-        return self.linear(X)
-
-
 def test_initialize_then_load_params_restores_a_sized_module(data, tmp_path):
     X, y = data
     params = dict(module=Linear, module__n_features=5, classes=[0, 1], max_epochs=3)
-    fitted = _net(**params).fit(X, y)
-    fitted.save_params(f_params=str(tmp_path / "params.pt"))
-    restored = _net(**params)
-    restored.initialize()
-    restored.load_params(f_params=str(tmp_path / "params.pt"))
+    fitted, restored = fit_and_restore(_net, params, X, y, tmp_path)
     np.testing.assert_allclose(restored.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
 
 
@@ -495,11 +482,7 @@ def test_initialize_the_default_mlp_before_fit_says_what_to_do():
 def test_initialize_then_partial_fit_keeps_the_loaded_weights(data, tmp_path):
     X, y = data
     params = dict(module=Linear, classes=[0, 1], max_epochs=2, loss="ce")
-    fitted = _net(**params).fit(X, y)
-    fitted.save_params(f_params=str(tmp_path / "params.pt"))
-    restored = _net(**params)
-    restored.initialize()
-    restored.load_params(f_params=str(tmp_path / "params.pt"))
+    _, restored = fit_and_restore(_net, params, X, y, tmp_path)
     before = restored.module_.linear.weight.detach().clone()
     restored.set_params(max_epochs=1).partial_fit(X, y)
     after = restored.module_.linear.weight.detach()

@@ -34,6 +34,28 @@ def tiny_net(**params):
     return BalancedNetClassifier(**defaults)
 
 
+class Linear(torch.nn.Module):
+    """A custom module: one linear layer (``n_features`` is set from X at fit)."""
+
+    def __init__(self, n_features=5, n_classes=2):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def fit_and_restore(make, params, X, y, directory):
+    """Fit ``make(**params)``, then restore a fresh one by skorch's idiom: ``initialize()``
+    and ``load_params`` of the fitted one's saved weights. Returns both."""
+    fitted = make(**params).fit(X, y)
+    fitted.save_params(f_params=str(directory / "params.pt"))
+    restored = make(**params)
+    restored.initialize()
+    restored.load_params(f_params=str(directory / "params.pt"))
+    return fitted, restored
+
+
 def tiny_ensemble(n_estimators=3, **params):
     """An ensemble of ``n_estimators`` tiny networks."""
     member = tiny_net(hidden_layer_sizes=(8,), class_weight=None, lr=2e-2, random_state=None)
