@@ -141,19 +141,20 @@ def _select_strategies(only=None, random_state: int = 0, max_epochs: int | None 
     # one key, or any iterable of keys (a generator is read once)
     try:
         only = [only] if isinstance(only, str) else list(only)
+        keys = set(only)
     except TypeError:
         raise CompareInputError(
             f"only={only!r} must be a strategy key, a list of keys or None (all)"
         ) from None
     if not only:
         raise CompareInputError("only=[] names no strategy; give keys or only=None (all)")
-    unknown = sorted(map(str, set(only) - {s.key for s in chosen}))
+    unknown = sorted(map(str, keys - {s.key for s in chosen}))
     if unknown:
         raise CompareInputError(
             f"unknown strategy {', '.join(unknown)}; choose from "
             + ", ".join(s.key for s in chosen)
         )
-    return [s for s in chosen if s.key in set(only)]
+    return [s for s in chosen if s.key in keys]
 
 
 def run_comparison(

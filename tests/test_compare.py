@@ -362,6 +362,7 @@ def test_run_comparison_leaves_out_two_class_strategies_on_three_classes():
     [
         (dict(only=[]), r"only=\[\] names no strategy"),
         (dict(only=5), r"only=5 must be a strategy key, a list of keys or None"),
+        (dict(only=[["plain"]]), r"only=\[\['plain'\]\] must be a strategy key, a list"),
         (dict(only=[1]), r"unknown strategy 1; choose from plain,"),
         (dict(X="text column"), r"X has columns that are not numbers \(colour\)"),
         (dict(y="missing label"), r"y has 1 missing label"),
