@@ -107,7 +107,9 @@ def search_space(
         :class:`~skimbnet.BootstrapEnsembleClassifier` with an explicit member
         ``estimator`` (its member parameters are ``estimator__*``), or the
         estimator itself. A :class:`~sklearn.pipeline.Pipeline` is searched
-        through its last step (the keys get ``<step name>__``). A network with
+        through its last step (the keys get ``<step name>__``), also as an
+        ensemble's member (``estimator__balancednetclassifier__*``); a member
+        that is not a network is a ``TypeError``. A network with
         a custom ``module`` has no ``hidden_layer_sizes``/``dropout`` in its
         space (set ``module__*`` ranges yourself).
     backend : {"optuna", "sklearn"}, default="optuna"
@@ -198,12 +200,14 @@ def search_space(
 
 
 def _target(estimator, prefix=""):
-    """``(kind, prefix, member)`` of the searched estimator: kind "net" or "ensemble"."""
+    """``(kind, prefix, net_prefix, net)`` of the searched estimator: kind "net" or
+    "ensemble", the key prefix of its parameters and of the network's (they differ for an
+    ensemble), and the network (``None``: the default)."""
     if estimator is None or (isinstance(estimator, str) and estimator == "net"):
-        return "net", prefix, None
+        return "net", prefix, prefix, None
     if isinstance(estimator, str):
         if estimator == "ensemble":
-            return "ensemble", prefix, None
+            return "ensemble", prefix, f"{prefix}estimator__", None
         raise ValueError(f"estimator={estimator!r} must be 'net', 'ensemble' or an estimator.")
     steps = getattr(estimator, "steps", None)
     if isinstance(steps, list) and steps:
@@ -211,11 +215,11 @@ def _target(estimator, prefix=""):
         return _target(last, f"{prefix}{name}__")
     if isinstance(estimator, type):
         if issubclass(estimator, BalancedNetClassifier):
-            return "net", prefix, None
+            return "net", prefix, prefix, None
         if issubclass(estimator, BootstrapEnsembleClassifier):
-            return "ensemble", prefix, None
+            return "ensemble", prefix, f"{prefix}estimator__", None
     elif isinstance(estimator, BalancedNetClassifier):
-        return "net", prefix, estimator
+        return "net", prefix, prefix, estimator
     elif isinstance(estimator, BootstrapEnsembleClassifier):
         if estimator.estimator is None:
             raise ValueError(
@@ -223,7 +227,18 @@ def _target(estimator, prefix=""):
                 "to search; pass the member explicitly, e.g. "
                 "BootstrapEnsembleClassifier(estimator=skimbnet.ensemble.default_estimator())."
             )
-        return "ensemble", prefix, estimator.estimator
+        # the member may be a Pipeline ending in the network (an L1FeatureSelector in front)
+        try:
+            kind, _, net_prefix, net = _target(estimator.estimator, f"{prefix}estimator__")
+        except TypeError:
+            kind = net = None
+        if kind != "net" or net is None:
+            raise TypeError(
+                f"the ensemble's member {type(estimator.estimator).__name__} is not a "
+                "BalancedNetClassifier or a Pipeline ending in one: search_space has no "
+                "parameters for it; write its space by hand (estimator__<name>)."
+            )
+        return "ensemble", prefix, net_prefix, net
     raise TypeError(
         f"cannot build a search space for {type(estimator).__name__}; pass a "
         "BalancedNetClassifier, a BootstrapEnsembleClassifier, a Pipeline ending in one, "
@@ -245,9 +260,8 @@ def _dimensions(
     n_estimators,
     prefix,
 ) -> list[Dimension]:
-    kind, prefix, member = _target(estimator, prefix)
+    kind, prefix, net_prefix, member = _target(estimator, prefix)
     ensemble = kind == "ensemble"
-    net_prefix = f"{prefix}estimator__" if ensemble else prefix
     custom_module = isinstance(member, BalancedNetClassifier) and member.module is not None
 
     def pick(value, net_default, member_default):

@@ -96,6 +96,23 @@ def test_ensemble_space_searches_members_and_size():
         search_space(BootstrapEnsembleClassifier(), backend="sklearn")
 
 
+def test_an_ensemble_of_pipelines_searches_the_network_inside():
+    from sklearn.linear_model import LogisticRegression
+
+    from skimbnet import L1FeatureSelector
+
+    member = make_pipeline(L1FeatureSelector(C=0.1), tiny_net())
+    ensemble = make_pipeline(StandardScaler(), tiny_ensemble(estimator=member))
+    space = search_space(ensemble, backend="sklearn")
+    outer = "bootstrapensembleclassifier__"
+    assert {f"{outer}estimator__balancednetclassifier__loss", f"{outer}n_estimators"} <= set(
+        space
+    )
+    ensemble.set_params(**next(iter(ParameterSampler(space, n_iter=1, random_state=0))))
+    with pytest.raises(TypeError, match="member LogisticRegression is not a BalancedNetClass"):
+        search_space(tiny_ensemble(estimator=LogisticRegression()), backend="sklearn")
+
+
 def test_bad_options_are_reported():
     with pytest.raises(ValueError, match="unknown names"):
         search_space(backend="sklearn", losses=["no_such_loss"])
