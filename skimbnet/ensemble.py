@@ -221,7 +221,12 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         "replacement": ["boolean"],
         "voting": [StrOptions({"soft", "hard"})],
         "resampler": [None, HasMethods(["fit_resample"])],
-        "n_jobs": [None, Integral],
+        # joblib's: 1, 2, ... workers, or -1, -2, ... for all cores but |n_jobs| - 1
+        "n_jobs": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Integral, None, -1, closed="right"),
+        ],
         "torch_threads": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

@@ -34,6 +34,7 @@ import numpy as np
 
 from ._flaml import flaml_class, flaml_learner
 from .classifier import BalancedNetClassifier
+from .data import check_class_weight_param
 from .ensemble import BootstrapEnsembleClassifier
 
 # FLAMLBalancedNet is built on first access (it subclasses FLAML's learner)
@@ -292,10 +293,12 @@ def _dimensions(
             raise ValueError(f"the choices for {name!r} are empty; pass None to leave it out.")
         dims.append(Dimension(name, "categorical", choices=values))
 
-    def numeric(name, bounds, kind, log):
+    def numeric(name, bounds, kind, log, below=None):
         if bounds is None:
             return
         low, high = _bounds(name, bounds, log)
+        if below is not None and not (low >= 0 and high < below):
+            raise ValueError(f"the range of {name!r} must lie in [0, {below}); got {bounds!r}.")
         if kind == "int":
             if not (low.is_integer() and high.is_integer()):
                 raise ValueError(f"the range of {name!r} must be whole numbers; got {bounds!r}.")
@@ -304,11 +307,13 @@ def _dimensions(
 
     categorical(f"{net_prefix}loss", losses)
     categorical(f"{net_prefix}sampler", samplers)
+    for value in class_weights or ():
+        check_class_weight_param(value)  # a bad choice fails now, not in every fit
     categorical(f"{net_prefix}class_weight", class_weights)
     categorical(f"{net_prefix}hidden_layer_sizes", sizes, _layer_sizes)
     numeric(f"{net_prefix}lr", lr, "float", log=True)
     numeric(f"{net_prefix}optimizer__weight_decay", weight_decay, "float", log=True)
-    numeric(f"{net_prefix}dropout", dropout, "float", log=False)
+    numeric(f"{net_prefix}dropout", dropout, "float", log=False, below=1)
     numeric(f"{net_prefix}max_epochs", max_epochs, "int", log=True)
     if n_estimators is not None and not ensemble:
         raise ValueError("n_estimators is searched for ensembles only; pass n_estimators=None.")

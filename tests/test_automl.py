@@ -124,6 +124,10 @@ def test_bad_options_are_reported():
         search_space(backend="sklearn", n_estimators=(2, 5))
     with pytest.raises(TypeError, match="cannot build a search space"):
         search_space(StandardScaler(), backend="sklearn")
+    with pytest.raises(ValueError, match=r"range of 'dropout' must lie in \[0, 1\)"):
+        search_space(backend="sklearn", dropout=(0.2, 1.5))
+    with pytest.raises(ValueError, match="class_weight='bogus'"):
+        search_space(backend="sklearn", class_weights=["bogus"])
 
 
 def test_every_sampled_configuration_fits():

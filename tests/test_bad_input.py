@@ -347,6 +347,13 @@ NET_ONLY = [
 
 ENSEMBLE_ONLY = [
     (
+        "n_jobs_0",
+        lambda k, X, y: tiny_ensemble(n_jobs=0).fit(X, y),
+        ValueError,
+        r"'n_jobs' parameter of BootstrapEnsembleClassifier must be None, an int in the range "
+        r"\[1, inf\) or an int in the range \(-inf, -1\]. Got 0",
+    ),
+    (
         "n_estimators_bool",
         lambda k, X, y: tiny_ensemble(n_estimators=True).fit(X, y),
         ValueError,
