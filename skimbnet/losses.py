@@ -665,6 +665,10 @@ def available_losses() -> dict[str, type[LossStrategy]]:
     return aliases(LossStrategy)
 
 
+def _is_module_class(value) -> bool:
+    return isinstance(value, type) and issubclass(value, nn.Module)
+
+
 class TorchLoss(LossStrategy):
     """A torch loss module used as a loss strategy.
 
@@ -706,7 +710,7 @@ class TorchLoss(LossStrategy):
     def _criterion_arguments(self):
         """The argument names of a criterion class (``None``: any, it takes ``**kwargs``;
         none for an instance, whose settings are its own)."""
-        if not (isinstance(self.criterion, type) and issubclass(self.criterion, nn.Module)):
+        if not _is_module_class(self.criterion):
             return set()
         try:
             parameters = inspect.signature(self.criterion).parameters.values()
@@ -743,7 +747,7 @@ class TorchLoss(LossStrategy):
 
     def build(self, class_counts):
         check_class_counts(class_counts)
-        if isinstance(self.criterion, type) and issubclass(self.criterion, torch.nn.Module):
+        if _is_module_class(self.criterion):
             criterion = self.criterion(**self.criterion_params)
         elif isinstance(self.criterion, torch.nn.Module) and not self.criterion_params:
             criterion = copy.deepcopy(self.criterion)
@@ -785,7 +789,6 @@ def resolve_loss(loss) -> LossStrategy:
     TypeError
         For anything that is neither an alias nor a :class:`LossStrategy`.
     """
-    is_module_class = isinstance(loss, type) and issubclass(loss, torch.nn.Module)
-    if is_module_class or isinstance(loss, torch.nn.Module):
+    if _is_module_class(loss) or isinstance(loss, torch.nn.Module):
         return TorchLoss(loss)
     return resolve(loss, LossStrategy, "loss", "loss")
