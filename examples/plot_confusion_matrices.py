@@ -3,9 +3,10 @@
 Both networks see the same training rows of a real data set (yeast4, UCI:
 protein localisation, 3.4% rare; scikit-learn's digits 8-vs-rest, 10% rare,
 without the ``datasets`` extra) and are scored on the same held-out half.
-The plain one (plain cross-entropy, no class weights, natural sampling) is a
-network as one would train it by hand; the other is ``BalancedNetClassifier()``
-with its defaults. The figure shows the two
+The plain one is the same network trained with plain cross-entropy, no class
+weights and natural sampling (no imbalance remedy; its architecture, epochs and
+optimiser are the defaults'); the other is ``BalancedNetClassifier()`` with its
+defaults. The figure shows the two
 confusion matrices side by side, with balanced accuracy and the rare class's
 recall in the titles
 (plain accuracy too, for contrast).

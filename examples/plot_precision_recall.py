@@ -60,8 +60,10 @@ def strategies(seed=0):
             loss="logit_adjusted", class_weight=None, **es),
         'sampler="balanced"': BalancedNetClassifier(
             loss="ce", sampler="balanced", class_weight=None, **es),
+        # as in compare: a fixed 60 epochs, so that the curriculum ends on balanced batches
         'sampler="progressive"': BalancedNetClassifier(
-            loss="ce", sampler="progressive", class_weight=None, **es),
+            loss="ce", sampler="progressive", class_weight=None,
+            **{**es, "train_split": None, "max_epochs": 60}),
         "resampler=SMOTE()": BalancedNetClassifier(
             loss="ce", resampler=SMOTE(random_state=seed), class_weight=None, **es),
         "BootstrapEnsembleClassifier()": BootstrapEnsembleClassifier(random_state=seed),

@@ -16,6 +16,14 @@ def aliases(base: type) -> dict[str, type]:
     return {cls.name: cls for cls in _all_subclasses(base) if cls.name}
 
 
+def got(value, param: str) -> str:
+    """What a message says it got: the type's name, or for a class the fix
+    (``SMOTE``, a class, where ``SMOTE()`` was meant)."""
+    if isinstance(value, type):
+        return f"the class {value.__name__}; pass an instance: {param}={value.__name__}()"
+    return type(value).__name__
+
+
 def resolve(value, base: type, param: str, kind: str):
     """A fresh strategy from an alias of ``base`` or an instance (cloned).
 
@@ -42,5 +50,5 @@ def resolve(value, base: type, param: str, kind: str):
         return clone(value)
     raise TypeError(
         f"{param} must be a string alias {sorted(known)} or a {qualified} instance, "
-        f"got {type(value).__name__}."
+        f"got {got(value, param)}."
     )

@@ -177,30 +177,44 @@ class EpochBatches:
     """skorch's training iterator: the epoch's batches, gathered by index.
 
     Each pass over it is one epoch: it reads the sampler's order for the
-    current epoch, augments rare-class rows when asked, and yields skorch
-    batches.
+    current epoch and yields skorch batches.
     """
 
-    def __init__(self, rows: TrainingRows, batch_size, augment=None, generator=None):
+    def __init__(self, rows: TrainingRows, batch_size):
         self.rows, self.batch_size = rows, batch_size
-        self.augment, self.generator = augment, generator
 
     def __len__(self) -> int:
         n = len(self.rows.sampler)
         return -(-n // batch_rows(self.batch_size, n))
 
     def __iter__(self):
-        if self.generator is not None:
-            self.generator.manual_seed(epoch_seed(self.rows.seed, self.rows.epoch))
         order = self.rows.order()
         size = batch_rows(self.batch_size, len(order))
         for start in range(0, len(order), size):
-            Xb, yb = self.rows.batch(order[start : start + size])
-            if self.augment is not None:
-                if isinstance(Xb, dict):
-                    Xb["X"] = self.augment(Xb["X"], yb, self.generator)
-                else:
-                    Xb = self.augment(Xb, yb, self.generator)
+            yield self.rows.batch(order[start : start + size])
+
+
+class Augmented:
+    """The training batches of ``batches`` (either iterator path) with ``augment`` applied.
+
+    Its generator is seeded from the fit's seed and the epoch, so every
+    epoch's perturbations are reproducible and a resumed fit draws anew.
+    """
+
+    def __init__(self, batches, rows: TrainingRows, augment):
+        self.batches, self.rows, self.augment = batches, rows, augment
+        self.generator = torch.Generator(device=rows.device)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        self.generator.manual_seed(epoch_seed(self.rows.seed, self.rows.epoch))
+        for Xb, yb in self.batches:
+            if isinstance(Xb, dict):
+                Xb = {**Xb, "X": self.augment(Xb["X"], yb, self.generator)}
+            else:
+                Xb = self.augment(Xb, yb, self.generator)
             yield Xb, yb
 
 

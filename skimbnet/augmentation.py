@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ._strategies import got
 from .data import weighted_mean_and_std
 
 __all__ = ["Augmenter", "GaussianNoise", "check_augment"]
@@ -35,7 +36,7 @@ def check_augment(augment) -> None:
     if augment is not None and not isinstance(augment, Augmenter):
         raise TypeError(
             "augment must be None or a skimbnet.augmentation.Augmenter "
-            f"(e.g. GaussianNoise(std=0.1)), got {type(augment).__name__}."
+            f"(e.g. GaussianNoise(std=0.1)), got {got(augment, 'augment')}."
         )
 
 

@@ -71,6 +71,13 @@ def _net(random_state, cap, **kwargs) -> str:
     return f"BalancedNetClassifier({args})"
 
 
+def _member_epochs() -> int:
+    """The default ensemble member's epochs (what ``max_epochs`` caps)."""
+    from .ensemble import default_estimator
+
+    return default_estimator().max_epochs
+
+
 def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Strategy]:
     """The leaderboard's strategies, in display order.
 
@@ -84,7 +91,7 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
     else:
         ensemble = (
             "BootstrapEnsembleClassifier("
-            f"estimator=default_estimator().set_params(max_epochs={min(me, 50)}), "
+            f"estimator=default_estimator().set_params(max_epochs={min(me, _member_epochs())}), "
             f"random_state={rs})"
         )
         ens_imports = (
@@ -125,7 +132,16 @@ def strategies(random_state: int = 0, max_epochs: int | None = None) -> list[Str
         Strategy(
             "progressive_sampler",
             "progressive sampler",
-            _net(rs, me, loss="ce", sampler="progressive", class_weight=None, **es),
+            # a fixed budget, no early stopping: the curriculum ends on balanced batches
+            # only at its last epoch (early stopping would cut it on the natural mix)
+            _net(
+                rs,
+                me,
+                loss="ce",
+                sampler="progressive",
+                class_weight=None,
+                **{**es, "train_split": None, "max_epochs": 60},
+            ),
             net,
         ),
         Strategy(

@@ -46,6 +46,7 @@ from ._seeding import seeded_torch, torch_rng_held, torch_rng_locked
 from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
 from ._training import (
     PREDICT_CHUNK,
+    Augmented,
     Chunks,
     CurrentSampler,
     EpochBatches,
@@ -233,10 +234,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
         as ``loss__<name>`` (e.g. in a grid search).
     class_weight : "auto", None, "balanced", "effective" or dict, default="auto"
         Per-class loss weights. ``"auto"`` is ``"balanced"``, unless the loss
-        (``"logit_adjusted"``, ``"balanced_softmax"``, ``"ldam"``), the sampler
-        (``"balanced"``, ``"sqrt"``, ``"progressive"``, ``"undersample"``) or a
-        ``resampler`` already corrects for the class mix, where it is ``None``
-        (correcting twice over-predicts the rare class).
+        (``"logit_adjusted"``, ``"balanced_softmax"``, ``"ldam"``, a torch loss
+        given its own ``weight`` or ``pos_weight``), the sampler
+        (``"balanced"``, ``"sqrt"``, ``"progressive"`` unless ``reverse=True``,
+        ``"undersample"``) or a ``logit_adjustment`` set at fit already
+        corrects for the class mix, where it is ``None`` (correcting twice
+        over-predicts the rare class; ``fit`` warns of two corrections set
+        explicitly). The counts are those after any
+        ``resampler``: one that balances the classes leaves weights of 1, one
+        that only cleans (``TomekLinks``) or balances in part leaves the rest
+        to the weights.
         ``"balanced"`` gives ``n / (K * n_j)``,
         ``"effective"`` the effective-number weights of Cui et al. (2019),
         a dict ``{label: weight}`` explicit ones (classes left out weigh 1).
@@ -273,9 +280,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Epochs to train (fewer when early stopping on a validation split ends
         sooner).
     batch_size : int or "auto", default="auto"
-        Rows per gradient step; ``"auto"`` is ``n_train // 16`` clipped to
-        [32, 256], never more than the training rows (so tiny data sets train
-        on the full batch).
+        Rows per gradient step; ``"auto"`` is the epoch's rows ``// 16``
+        clipped to [32, 256], never more than those rows (so tiny data sets
+        train on the full batch). The epoch's rows are the training rows, or
+        what the sampler draws (``"undersample"`` draws fewer).
     train_split : "auto", None, float or callable, default=None
         The internal stratified validation split that is scored each epoch
         and drives early stopping. A float is the held-out fraction.
@@ -370,6 +378,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
     bin_edges_ : list of ndarray or None
         Each feature's bin edges in the standardised space (``None``: no
         encoding).
+    feature_mean_, feature_scale_ : ndarray of shape (n_features,) or None
+        The standardisation the network's input gets (``None``: none, see
+        ``standardize``).
+    dtype_ : {"float32", "float64"}
+        The precision the network was built in (``dtype="auto"`` resolved).
+    loss_ : LossStrategy
+        The loss strategy ``loss`` resolved to, with its ``loss__*`` parameters.
     module_, optimizer_, criterion_, history_ :
         The trained network, its optimizer, the built loss and skorch's history.
 
@@ -679,25 +694,57 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 UserWarning,
                 stacklevel=4,
             )
+        for prefix in ("resampler", "augment"):
+            orphans = sorted(self.get_params_for(prefix))
+            if getattr(self, prefix) is None and orphans:
+                # they would be ignored: a search over them would fit the same model again
+                raise ValueError(
+                    f"{prefix}__{orphans[0]} is set but {prefix}=None, so it has nothing to "
+                    f"apply to; give {prefix}= an object that takes it, or drop the "
+                    f"{prefix}__ parameters."
+                )
         check_class_weight_param(self.class_weight)
         check_device(self.device)
         check_logit_adjustment(self.logit_adjustment)
         check_resampler(self.resampler)
         check_augment(self.augment)
         resolve_validation_metric(self.scoring)
+        self._warn_of_double_corrections()
+
+    def _corrections(self):
+        """The settings that correct the class mix, as ``name=value`` strings:
+        the loss and sampler strategies that say so, and ``logit_adjustment``."""
+        found = [
+            f"{name}={_short_repr(getattr(self, name))}"
+            for name, resolve in (("loss", resolve_loss), ("sampler", resolve_sampler))
+            if self._strategy(name, resolve).corrects_class_mix
+        ]
+        if self.logit_adjustment:
+            found.append(f"logit_adjustment={self.logit_adjustment!r}")
+        return found
+
+    def _warn_of_double_corrections(self):
+        """Correcting the class mix twice over-predicts the rare classes: warn of it
+        (``class_weight="auto"`` never does it)."""
+        found = self._corrections()
+        if self.class_weight not in ("auto", None):
+            found.insert(0, f"class_weight={self.class_weight!r}")
+        if len(found) > 1:
+            warnings.warn(
+                f"{' and '.join(found)} each correct for the class mix, so together they "
+                "correct it more than once and over-predict the rare classes; keep one "
+                '(class_weight="auto" adds class weights only when nothing else corrects).',
+                UserWarning,
+                stacklevel=6,
+            )
 
     def _class_weight_mode(self):
         """``class_weight`` with ``"auto"`` resolved (see the class docstring)."""
         if self.class_weight != "auto":
             return self.class_weight
         # strategies say whether they correct the class mix (``corrects_class_mix``)
-        if (
-            resolve_loss(self.loss).corrects_class_mix
-            or resolve_sampler(self.sampler).corrects_class_mix
-            or self.resampler is not None
-        ):
-            return None
-        return "balanced"
+        # (a resampler does not count: the weights follow the counts it leaves)
+        return None if self._corrections() else "balanced"
 
     def _strategy(self, prefix, resolve):
         strategy = resolve(getattr(self, prefix))
@@ -709,7 +756,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if unknown:
                 raise ValueError(
                     f"{prefix}__{unknown[0]} is not a parameter of {type(strategy).__name__}; "
-                    f"its parameters are {sorted(valid)}."
+                    f"its parameters are {sorted(valid)}{getattr(strategy, '_params_note', '')}."
                 )
             strategy.set_params(**params)
         return strategy
@@ -939,8 +986,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
             Class labels of any type (ints, strings, categoricals).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights; the loss is ``sum(w * l) / sum(w)``,
-            so a weight of 2 equals a duplicated row (apart from the rows a
-            validation split draws: it draws rows, not weights).
+            so a weight of 2 equals a duplicated row with the default
+            ``sampler="natural"`` (apart from the rows a validation split
+            draws: it draws rows, not weights). A sampler that draws by class
+            (``"balanced"``, ``"undersample"``, ...) draws rows too: weights
+            then move mass within a class, not between classes.
 
         Returns
         -------
@@ -992,7 +1042,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             self._torch_rng_in_training = self._trains_with_torch_rng()
             if self._torch_rng_in_training:
                 held.enter_context(seeded_torch(seed, device))
-            X_sample = X_train[:2]
+            X_sample, y_sample = X_train[:2], y_train[:2]
 
             def to_rows(X_, y_, w_):
                 return self._bootstrap_members(self._rows(X_, y_, w_, device), seed)
@@ -1022,7 +1072,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             # after on_train_begin, where callbacks such as InputShapeSetter size the module
             rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
             with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
-                self._check_module_output(X_sample)
+                self._check_module_output(X_sample, y_sample)
                 kept.release()
                 try:
                     self.fit_loop(PreparedData(train, valid))
@@ -1072,6 +1122,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         train_idx, valid_rows = self._split(X, y_encoded, sample_weight, seed)
         X_train, y_train, w_train = X[train_idx], y_encoded[train_idx], sample_weight[train_idx]
         redraw = None
+        y_split = y_train
         if self.resampler is not None:
             resampler = self._strategy("resampler", clone)
             split = (X_train, y_train, w_train)
@@ -1091,7 +1142,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             del split
 
         counts = weighted_class_counts(y_train, len(self.classes_), w_train)
-        self._check_training_classes(y_encoded, y_train, counts, continue_training)
+        self._check_training_classes(y_encoded, y_split, y_train, counts, continue_training)
         if valid_rows is not None and not continue_training:
             # (a later partial_fit batch may lack a class, as its training rows may)
             self._check_validation_classes(y_encoded, valid_rows[1])
@@ -1169,8 +1220,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
             self.history.record("train_loss", float(np.average(losses, weights=sizes)))
         self.history.record("interrupted", True)
 
-    def _check_training_classes(self, y_encoded, y_train, counts, continue_training):
-        """Every class of ``y`` needs training rows of positive weight (no inf or NaN weights)."""
+    def _check_training_classes(self, y_encoded, y_split, y_train, counts, continue_training):
+        """Every class of ``y`` needs training rows of positive weight (no inf or NaN weights).
+
+        ``y_split`` is the training split before the ``resampler``, ``y_train`` after it.
+        """
         seen = np.bincount(y_encoded, minlength=len(counts)) > 0
         if continue_training:
             seen &= self.class_counts_ == 0  # a class with earlier rows may be absent now
@@ -1178,6 +1232,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if not len(lacking):
             return
         label = python_scalar(self.classes_[lacking[0]])
+        if np.any(y_split == lacking[0]) and not np.any(y_train == lacking[0]):
+            raise ValueError(
+                f"resampler={_sklearn_repr(self.resampler)} removed every training row of "
+                f"class {label!r} ({int(np.sum(y_split == lacking[0]))} before it); every "
+                "class in y needs training rows (give the resampler a sampling_strategy "
+                "that keeps the class, or drop the class's rows)."
+            )
         if np.any(y_train == lacking[0]):
             raise ValueError(
                 f"class {label!r} has zero total sample_weight in the training rows; every "
@@ -1445,7 +1506,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         weight = counts if weight is None else weight[:, None] * counts
         return X_rows, y_rows, weight
 
-    def _check_module_output(self, X_sample):
+    def _check_module_output(self, X_sample, y_sample):
+        """The module's and the loss's first pass, on two training rows, before the
+        network is trained: a failure here leaves a fitted estimator as it was."""
         # a copy: rows of the user's X must not reach a module that works in place
         X_sample = X_sample.toarray() if sp.issparse(X_sample) else np.array(X_sample)
         X_t = self._as_tensor(X_sample, torch.device(self.device))
@@ -1475,6 +1538,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 f"return one logit per class, shape {expected} (n_classes={len(self.classes_)}), "
                 "or (n, k, n_classes) for k ensemble members."
             )
+        self._check_loss(out, y_sample)
         sums = out.double().sum(dim=-1)
         in_unit = bool(((out >= 0) & (out <= 1)).all())
         if in_unit and bool(torch.allclose(sums, torch.ones_like(sums))):
@@ -1484,6 +1548,28 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 "final Softmax layer (a softmax is applied at prediction time).",
                 UserWarning,
                 stacklevel=4,
+            )
+
+    def _check_loss(self, out, y_sample):
+        """The loss of the module's output ``out``: a scalar, or an error naming ``loss``."""
+        y_t = torch.as_tensor(y_sample, dtype=torch.long, device=out.device)
+        try:
+            with torch.no_grad():
+                # the library's get_loss: a subclass's override (which may count its calls
+                # or log) sees only the training's batches
+                value = BalancedNetClassifier.get_loss(self, out, y_t)
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            raise ValueError(
+                f"loss={_short_repr(self.loss)} failed on the module's output of shape "
+                f"{tuple(out.shape)} and class indices of shape {tuple(y_t.shape)} ({exc}); "
+                "the loss must take (logits of shape (n, n_classes), class indices of shape "
+                "(n,)), as torch.nn.CrossEntropyLoss does."
+            ) from exc
+        if not isinstance(value, torch.Tensor) or value.dim() != 0:
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(
+                f"loss={_short_repr(self.loss)} returned {shape}, not a scalar tensor; a torch "
+                'loss needs reduction="mean" or "sum".'
             )
 
     # ------------------------------------------------- skorch's training hooks
@@ -1525,15 +1611,20 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``iterator_train__*`` / ``iterator_valid__*`` parameter, or another
         ``iterator_train``, switches to skorch's own ``DataLoader`` path (per
         row, collated), with the sampler strategy as its ``sampler`` unless
-        one is given.
+        one is given. ``augment`` applies to the training batches of either path.
         """
         prefix = "iterator_train" if training else "iterator_valid"
+        batches = self._batches(dataset, prefix, training)
+        augmenter = getattr(self, "_augmenter_", None)
+        if training and isinstance(dataset, TrainingRows) and augmenter is not None:
+            return Augmented(batches, dataset, augmenter)
+        return batches
+
+    def _batches(self, dataset, prefix, training):
+        """:meth:`get_iterator`'s batches before augmentation."""
         if not self._skorch_loader(prefix):
             if training and isinstance(dataset, TrainingRows):
-                generator = None
-                if self.augment is not None:
-                    generator = torch.Generator(device=dataset.device)
-                return EpochBatches(dataset, self.batch_size, self._augmenter_, generator)
+                return EpochBatches(dataset, self.batch_size)
             if isinstance(dataset, Rows):
                 return Chunks(dataset)
         kwargs = self.get_params_for(prefix)
@@ -1876,6 +1967,13 @@ def _sklearn_repr(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return BaseEstimator.__repr__(estimator)
+
+
+def _short_repr(value):
+    """A parameter's value in a message: an estimator's repr, a class's name."""
+    if isinstance(value, type):
+        return value.__name__
+    return _sklearn_repr(value) if hasattr(value, "get_params") else repr(value)
 
 
 def _from_numpy(array):

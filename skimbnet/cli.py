@@ -206,6 +206,11 @@ def _compare(args) -> int:
         problem = _unwritable(path)
         if problem:
             return _error(f"{flag} {path}: {problem}", "compare")
+        if path and args.csv and os.path.abspath(path) == os.path.abspath(args.csv):
+            return _error(f"{flag} {path} is the input CSV; write the report elsewhere", "compare")
+    problem = _unplottable(args.plot)
+    if problem:
+        return _error(f"--plot {args.plot}: {problem}", "compare")
     prep, notes = None, []
     try:
         if args.csv:
@@ -278,6 +283,21 @@ def _compare(args) -> int:
             return _error("--plot needs matplotlib: pip install matplotlib", "compare")
         print(f"Wrote {args.plot}")
     return 0
+
+
+def _unplottable(path):
+    """Why matplotlib cannot write a figure to ``path`` (checked before any fit), or None."""
+    suffix = os.path.splitext(path or "")[1].lstrip(".").lower()
+    if not suffix:
+        return None  # matplotlib's default format (PNG) and its suffix
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        return None  # said after the fits, where the plot is drawn
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        return f"matplotlib cannot write .{suffix} files; use one of {', '.join(sorted(formats))}"
+    return None
 
 
 def _unwritable(path):

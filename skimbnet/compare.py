@@ -47,13 +47,20 @@ DEFAULT_DATASET = "yeast4"
 FALLBACK_DATASET = "digits_8"
 
 
-def _scores(y_true, proba, rare):
-    """The leaderboard's metrics of one fold; ``y_true`` and ``rare`` are class indices."""
+def _scores(y_true, proba, pred, rare):
+    """The leaderboard's metrics of one fold; ``y_true``, ``pred`` and ``rare`` are class
+    indices.
+
+    The decision metrics score the model's own ``predict`` (a tuned threshold's
+    decision is not the argmax of its probabilities); average precision its
+    probabilities.
+    """
+    decided = np.eye(proba.shape[1])[pred]  # the metrics' (n, classes) form of pred
     return {
-        "balanced_accuracy": float(VALIDATION_METRICS["balanced_accuracy"](y_true, proba)),
-        "f1_macro": float(VALIDATION_METRICS["f1_macro"](y_true, proba)),
+        "balanced_accuracy": float(VALIDATION_METRICS["balanced_accuracy"](y_true, decided)),
+        "f1_macro": float(VALIDATION_METRICS["f1_macro"](y_true, decided)),
         "average_precision": float(average_precision(y_true, proba, positive=rare)),
-        "rare_recall": class_recall(y_true, proba, rare),
+        "rare_recall": class_recall(y_true, decided, rare),
     }
 
 
@@ -104,9 +111,10 @@ def _run_task(code, X, y, train, test, classes, rare, torch_threads):
                 model.fit(take(train), y[train])
             fit_time = time.perf_counter() - start
             proba = _proba_full(model, take(test), classes)
+            pred = np.searchsorted(classes, model.predict(take(test)))
         except Exception as exc:  # noqa: BLE001 - reported in the leaderboard
             return {"error": f"{type(exc).__name__}: {exc}"}
-    scores = _scores(np.searchsorted(classes, y[test]), proba, rare)
+    scores = _scores(np.searchsorted(classes, y[test]), proba, pred, rare)
     scores["fit_time"] = fit_time
     return {"scores": scores, "proba": proba}
 
@@ -208,6 +216,8 @@ def run_comparison(
     except ValueError as exc:
         raise CompareInputError(str(exc)) from exc
     y = np.asarray(y)
+    if X.shape[0] != len(y):
+        raise CompareInputError(f"X has {X.shape[0]} rows but y has {len(y)}; they must match")
     kind = type_of_target(y, input_name="y")
     if kind not in ("binary", "multiclass"):
         # e.g. float labels 1.5/2.5 or a measurement: StratifiedKFold would fail deep inside
@@ -223,9 +233,10 @@ def run_comparison(
         raise CompareInputError("--cv must be at least 2")
     rare = classes[np.argmin(counts)]
     if counts.min() < cv:
+        fix = "lower --cv" if counts.min() >= 2 else "drop its rows or merge it into another class"
         raise CompareInputError(
             f"the rarest class ({python_scalar(rare)!r}) has {counts.min()} row(s); "
-            f"{cv}-fold stratified cross-validation needs at least {cv} (lower --cv)"
+            f"{cv}-fold stratified cross-validation needs at least {cv} ({fix})"
         )
     rare_col = int(np.searchsorted(classes, rare))
     chosen = _select_strategies(only, random_state=random_state, max_epochs=max_epochs)

@@ -8,6 +8,7 @@ code 2.
 
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import dataclass, field
 
@@ -82,13 +83,22 @@ def load_csv(path, target: str):
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise CompareInputError(f"cannot read {path} as CSV: {exc}") from exc
+    notes = []
+    if target not in frame.columns and len(frame.columns) == 1:
+        # one column: perhaps another separator (";" or a tab); let pandas sniff it
+        try:
+            sniffed = pd.read_csv(path, sep=None, engine="python")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error):
+            sniffed = None
+        if sniffed is not None and target in sniffed.columns:
+            frame = sniffed
+            notes.append("read with the separator found in the file (not a comma)")
     if target not in frame.columns:
-        columns = ", ".join(map(str, frame.columns[:20]))
+        columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
         raise CompareInputError(
             f"target column {target!r} not in {path} (columns: {columns}"
             f"{', ...' if len(frame.columns) > 20 else ''})"
         )
-    notes = []
     n_missing_target = int(frame[target].isna().sum())
     if n_missing_target:
         frame = frame[frame[target].notna()]
@@ -103,6 +113,12 @@ def load_csv(path, target: str):
     if y.dtype == object:
         y = y.astype(str)
     X = frame.drop(columns=[target])
+    first = X.columns[0] if X.shape[1] else None
+    if first == "Unnamed: 0" and np.array_equal(X[first].to_numpy(), np.arange(len(frame))):
+        # the row numbers DataFrame.to_csv writes by default: a feature that, on a sorted
+        # file, predicts the class
+        X = X.drop(columns=[first])
+        notes.append("dropped column 'Unnamed: 0' (the row numbers DataFrame.to_csv writes)")
     if X.shape[1] == 0:
         raise CompareInputError(f"{path} has no feature columns besides {target!r}")
     X.columns = [str(c) for c in X.columns]
@@ -122,6 +138,14 @@ def load_csv(path, target: str):
             n_levels = values.nunique()
             if n_levels == 0:
                 raise CompareInputError(f"column {col!r} is empty; drop it")
+            numbers = pd.to_numeric(values, errors="coerce")
+            if numbers.notna().mean() > 0.5:
+                odd = sorted(set(values[numbers.isna()]))
+                raise CompareInputError(
+                    f"column {col!r} holds numbers but also {len(odd)} value(s) that are not "
+                    f"({', '.join(repr(v) for v in odd[:5])}); make them empty cells "
+                    "(missing values are imputed) or fix them"
+                )
             if n_levels > MAX_CATEGORIES or (n_levels > 10 and n_levels > 0.5 * len(values)):
                 raise CompareInputError(
                     f"cannot encode column {col!r}: {n_levels} distinct non-numeric values "

@@ -32,6 +32,7 @@ _NOT_NUMBERS = (
     "could not convert",
     "argument must be a string or a",
     "is not compatible with arrays of bytes/strings",
+    "could not be promoted",  # a datetime column beside numbers
 )
 
 

@@ -34,7 +34,8 @@ __all__ = [
     "lunar_lander_returns",
 ]
 
-#: the data sets the library's defaults are chosen on (see benchmarks/quality.py)
+#: the earlier 9-set development suite (frozen; see benchmarks/results/quality.md): the
+#: defaults are now chosen on the 60-set suite of benchmarks/dev-suite.json
 DEVELOPMENT_SUITE = (
     "vehicle0",
     "segment0",

@@ -39,8 +39,10 @@ class L1FeatureSelector(SelectorMixin, BaseEstimator):
     too little data), every feature is kept, so the next step always gets
     input. ``transform`` returns the kept columns of the input, unscaled.
 
-    It is the first step of :func:`skimbnet.ensemble.default_estimator`, where
-    it is fitted on each member's balanced draw.
+    It is not part of the default member: put it in front of one,
+    ``make_pipeline(L1FeatureSelector(), default_estimator())``, and it is
+    fitted on each member's balanced draw (the ensembles guide's recipe for
+    many noise columns).
 
     Parameters
     ----------

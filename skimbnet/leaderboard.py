@@ -89,7 +89,7 @@ class Leaderboard:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from sklearn.metrics import precision_recall_curve
+        from sklearn.metrics import average_precision_score, precision_recall_curve
 
         rows = [r for r in self.rows if not r.get("error")]
         fig, (ax_bar, ax_pr) = plt.subplots(
@@ -121,14 +121,16 @@ class Leaderboard:
         rare = self.dataset["rare_class"]
         y_bin = np.asarray(self.y).astype(str) == str(rare)
         prevalence = y_bin.mean()
-        shown = rows[:1] + [r for r in rows if r["key"] == "plain"][:1]
+        shown = rows[:1] + [r for r in rows[1:] if r["key"] == "plain"][:1]
         for r, style in zip(shown, ("-", "--")):
             scores = self.oof.get(r["key"])
             if scores is None:
                 continue
             precision, recall, _ = precision_recall_curve(y_bin, scores)
             label = ("winner: " if r is rows[0] else "") + r["name"]
-            label += f" (AP {r['metrics']['average_precision']['mean']:.2f})"
+            # the curve's own AP (the rare class's, out of fold): with more than two
+            # classes the table's avg.prec is the macro mean over classes
+            label += f" (AP {average_precision_score(y_bin, scores):.2f})"
             ax_pr.plot(recall, precision, style, label=label)
         ax_pr.axhline(prevalence, color="grey", lw=0.8, ls=":", label="no skill")
         ax_pr.set_xlabel(f"recall of rare class {rare!r}")

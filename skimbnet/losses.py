@@ -677,8 +677,10 @@ class TorchLoss(LossStrategy):
     wraps it in this strategy. The module maps ``(logits, y)`` to a scalar;
     with row weights (``sample_weight`` or class weights) it is called with
     ``reduction="none"`` and the per-row losses are averaged as
-    ``sum(w * l) / sum(w)``. It does not correct the class mix itself, so
-    ``class_weight="auto"`` gives balanced class weights.
+    ``sum(w * l) / sum(w)`` (summed as ``sum(w * l)`` for ``reduction="sum"``).
+    It corrects the class mix only when given its own ``weight`` or
+    ``pos_weight``; otherwise ``class_weight="auto"`` gives balanced class
+    weights. Its tensors follow the network's dtype and device.
 
     Parameters
     ----------
@@ -707,6 +709,17 @@ class TorchLoss(LossStrategy):
         self.criterion = criterion
         self.criterion_params = criterion_params
 
+    @property
+    def corrects_class_mix(self) -> bool:
+        """Whether the criterion weighs the classes itself (its ``weight`` or ``pos_weight``)."""
+        if _is_module_class(self.criterion):
+            own = self.criterion_params
+        elif isinstance(self.criterion, torch.nn.Module):
+            own = {**vars(self.criterion), **dict(self.criterion.named_buffers())}
+        else:
+            return False
+        return any(own.get(name) is not None for name in ("weight", "pos_weight"))
+
     def _criterion_arguments(self):
         """The argument names of a criterion class (``None``: any, it takes ``**kwargs``;
         none for an instance, whose settings are its own)."""
@@ -719,6 +732,19 @@ class TorchLoss(LossStrategy):
         if any(p.kind is p.VAR_KEYWORD for p in parameters):
             return None
         return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+    @property
+    def _params_note(self) -> str:
+        """What a message about an unknown ``loss__<name>`` adds: an instance's
+        arguments are set on it, a class's through ``loss__<name>``."""
+        if not isinstance(self.criterion, torch.nn.Module):
+            return ""
+        name = type(self.criterion).__name__
+        return (
+            f"; a {name} instance's arguments are its own: set them on it "
+            f"({name}(<name>=...)), or pass the class (loss=torch.nn.{name}) with "
+            "loss__<name>"
+        )
 
     def _valid_params(self):
         """The names ``set_params`` takes (``None``: any); the classifier checks
@@ -761,6 +787,12 @@ class TorchLoss(LossStrategy):
                 "TorchLoss(criterion=...) needs a torch.nn.Module class or instance, got "
                 f"{type(self.criterion).__name__}."
             )
+        reduction = getattr(criterion, "reduction", "mean")
+        if reduction not in ("mean", "sum"):
+            raise ValueError(
+                f"loss={type(criterion).__name__}(reduction={reduction!r}): the loss must be a "
+                'scalar; use reduction="mean" (rows weighted as sum(w * l) / sum(w)) or "sum".'
+            )
         return _TorchLossModule(criterion)
 
 
@@ -772,9 +804,16 @@ class _TorchLossModule(LossModule):
         self.per_row.reduction = "none"
 
     def forward(self, logits, target, sample_weight=None):
+        buffer = next(self.buffers(), None)
+        if buffer is not None and (buffer.dtype, buffer.device) != (logits.dtype, logits.device):
+            # a criterion built with weight=torch.tensor([...]) in another dtype or device
+            self.to(device=logits.device, dtype=logits.dtype)
         if sample_weight is None:
             return self.criterion(logits, target)
-        return weighted_mean(self.per_row(logits, target), sample_weight)
+        losses = self.per_row(logits, target)
+        if getattr(self.criterion, "reduction", "mean") == "sum":
+            return (losses * sample_weight).sum()
+        return weighted_mean(losses, sample_weight)
 
 
 def resolve_loss(loss) -> LossStrategy:

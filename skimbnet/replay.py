@@ -42,6 +42,8 @@ _STRATEGIES = ("balanced", "sqrt", "natural")
 _RESERVED = ("state", "action", "weight")
 _STATE_VERSION = 1
 _NUMPY_FLOATS = {}  # torch float dtype -> numpy's, filled on first use with torch storage
+#: the largest action stored (actions are kept as int64)
+_MAX_ACTION = int(np.iinfo(np.int64).max)
 
 
 class _SlotQueue:
@@ -389,6 +391,8 @@ class ActionBalancedReplay:
             raise ValueError(
                 f"actions must be integers (discrete actions), got dtype {actions.dtype}."
             )
+        if actions.dtype == np.uint64 and len(actions) and actions.max() > _MAX_ACTION:
+            raise ValueError(f"actions must be < 2**63, got {int(actions.max())}.")
         actions = actions.astype(np.int64, copy=False)
         if len(actions) and actions.min() < 0:
             raise ValueError(f"actions must be >= 0, got {int(actions.min())}.")
@@ -455,6 +459,8 @@ class ActionBalancedReplay:
             action = action[0]
         if action < 0:
             raise ValueError(f"actions must be >= 0, got {action}.")
+        if action > _MAX_ACTION:  # before any eviction: a failed add keeps the buffer whole
+            raise ValueError(f"actions must be < 2**63, got {action}.")
         action = int(action)
         self._check_fields(fields, "add()")
         data = {

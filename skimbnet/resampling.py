@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 
+from ._strategies import got
 from .data import python_scalar
 
 __all__ = [
@@ -31,12 +32,16 @@ _NEIGHBOUR_PARAMS = ("k_neighbors", "n_neighbors")
 
 def check_resampler(resampler) -> None:
     """Reject anything that is not an imbalanced-learn style sampler."""
-    if resampler is not None and not hasattr(resampler, "fit_resample"):
+    if resampler is not None and (
+        isinstance(resampler, type) or not hasattr(resampler, "fit_resample")
+    ):
         raise TypeError(
             "resampler must be None or an imbalanced-learn sampler with a "
             f"fit_resample method (e.g. imblearn.over_sampling.SMOTE()), got "
-            f"{type(resampler).__name__}."
+            f"{got(resampler, 'resampler')}."
         )
+    if isinstance(resampler, EpochResampler):
+        resampler._check()
 
 
 def _epoch_seed(random_state: int, draw: int) -> int:
@@ -65,7 +70,8 @@ def resample_training_split(
     ----------
     resampler : imbalanced-learn sampler or EpochResampler
         Cloned, never fitted in place; its ``random_state`` (when it has one)
-        is set to ``random_state``. An :class:`EpochResampler` gives its first
+        is set to ``random_state``, and nested ones to seeds derived from it
+        (the steps of a Pipeline, say). An :class:`EpochResampler` gives its first
         (epoch 0) draw.
     X, y, sample_weight : arrays
         The training split (``y`` encoded as class indices); ``sample_weight``
@@ -73,7 +79,10 @@ def resample_training_split(
     random_state : int
         Seed of the draw.
     classes : array-like, default=None
-        The class labels, to name classes in error messages.
+        The class labels (sorted, as ``classes_``): the sampler is given
+        ``classes[y]``, so that a ``sampling_strategy`` dict or callable names
+        the user's labels, and its output is encoded back. ``None``: it is
+        given ``y`` as it is.
     param_prefix : str, default="resampler"
         How the classifier's parameter that holds the resampler is spelled in
         error messages (``resampler__k_neighbors=...``).
@@ -112,16 +121,24 @@ def resample_training_split(
     check_resampler(resampler)
     if not sp.issparse(X):
         X = np.asarray(X)  # a list of rows, say: the output keeps its dtype
-    sampler = clone(resampler)
-    if "random_state" in sampler.get_params(deep=False):
-        sampler.set_params(random_state=int(random_state))
+    sampler = _seeded(clone(resampler), random_state)
+    _check_column_names(sampler, param_prefix)
     y = np.asarray(y)
+    # the sampler sees the user's labels: a sampling_strategy dict or callable names them
+    labels = y if classes is None else np.asarray(classes)[y]
     X_res, y_res = checked_fit_resample(
-        sampler, X, y, classes=classes, param_prefix=param_prefix, split=split, hint=hint
+        sampler,
+        X,
+        labels,
+        y_encoded=y,
+        classes=classes,
+        param_prefix=param_prefix,
+        split=split,
+        hint=hint,
     )
+    y_res = np.asarray(y_res) if classes is None else _encoded(y_res, classes, sampler)
     # imbalanced-learn keeps a CSR matrix sparse (SMOTE's new rows too)
     X_res = sp.csr_matrix(X_res, dtype=X.dtype) if sp.issparse(X) else np.asarray(X_res, X.dtype)
-    y_res = np.asarray(y_res)
     if sample_weight is None:
         return X_res, y_res, None
     sample_weight = np.asarray(sample_weight, dtype=float)
@@ -129,6 +146,51 @@ def resample_training_split(
     if indices is not None:
         return X_res, y_res, sample_weight[indices]
     return X_res, y_res, _generated_weights(X, y, sample_weight, X_res, y_res, sampler)
+
+
+def _check_column_names(sampler, param_prefix):
+    """SMOTENC's columns by name (or ``"auto"``) need a DataFrame; the resampler is
+    given the training rows as an array."""
+    columns = sampler.get_params(deep=False).get("categorical_features")
+    named = isinstance(columns, str) or (
+        isinstance(columns, (list, tuple, np.ndarray)) and any(isinstance(c, str) for c in columns)
+    )
+    if named:
+        raise ValueError(
+            f"{param_prefix}__categorical_features={columns!r} needs a DataFrame's column "
+            "names or dtypes, but the resampler is given the training rows as an array: "
+            "give the columns' positions (integers) or a boolean mask."
+        )
+
+
+def _seeded(sampler, random_state: int):
+    """``sampler`` with every ``random_state`` it holds set from ``random_state``.
+
+    Its own is set to ``random_state``; nested ones (the steps of an
+    imbalanced-learn ``Pipeline``, ``SMOTETomek(smote=SMOTE())``) get seeds
+    derived from it, so that a fit with a fixed seed draws the same rows.
+    """
+    params = sampler.get_params(deep=True)
+    nested = sorted(k for k in params if k.endswith("__random_state"))
+    seeds = np.random.SeedSequence([int(random_state), 1]).generate_state(len(nested))
+    values = {k: int(s % np.iinfo(np.int32).max) for k, s in zip(nested, seeds)}
+    if "random_state" in params:
+        values["random_state"] = int(random_state)
+    return sampler.set_params(**values) if values else sampler
+
+
+def _encoded(y_res, classes, sampler):
+    """The resampled labels as class indices; a label outside ``classes`` is an error."""
+    y_res = np.asarray(y_res)
+    classes = np.asarray(classes)
+    known = np.isin(y_res, classes)
+    if not known.all():
+        raise ValueError(
+            f"resampler={type(sampler).__name__}() returned label "
+            f"{python_scalar(y_res[~known][0])!r}, which is not one of the classes "
+            f"{classes.tolist()}."
+        )
+    return np.searchsorted(classes, y_res)
 
 
 def checked_fit_resample(
@@ -219,18 +281,25 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split, hint):
     """
     if "n_neighbors" not in str(exc) and "n_samples" not in str(exc):
         return None
-    params = sampler.get_params(deep=False)
+    # nested too: an imbalanced-learn Pipeline's steps, SMOTETomek(smote=SMOTE(...))
+    params = sampler.get_params(deep=True)
     name = next(
         (
             p
-            for p in _NEIGHBOUR_PARAMS
-            if isinstance(params.get(p), Integral) and not isinstance(params.get(p), bool)
+            for p in sorted(params, key=lambda p: (p.count("__"), p))
+            if p.rsplit("__", 1)[-1] in _NEIGHBOUR_PARAMS
+            and isinstance(params[p], Integral)
+            and not isinstance(params[p], bool)
         ),
         None,
     )
-    if name is None:
+    if name is not None:
+        k = int(params[name])
+    elif "smote" in params and params["smote"] is None:
+        # SMOTETomek() and SMOTEENN() build SMOTE(k_neighbors=5) themselves
+        name, k = "smote", 5
+    else:
         return None
-    k = int(params[name])
     counts = np.bincount(y)
     present = np.flatnonzero(counts)
     # over-samplers fit neighbours within each class they grow, never the largest
@@ -248,7 +317,9 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split, hint):
         label = repr(python_scalar(label))
     else:
         label = f"index {j}"
-    if n >= 2:
+    if n >= 2 and name == "smote":
+        fix = f"use {param_prefix}__smote=SMOTE(k_neighbors={n - 1}), RandomOverSampler"
+    elif n >= 2:
         fix = (
             f"use {param_prefix}__{name}={n - 1} (at most the class's rows minus one), "
             f"RandomOverSampler"
@@ -258,10 +329,14 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split, hint):
     if hint:
         fix += f", or {hint}"
     where = f"in the {split}"
+    setting = "k_neighbors" if name == "smote" else name
+    shown = f"{type(sampler).__name__}()" if name == "smote" else (
+        f"{type(sampler).__name__}({name}={k})"
+    )
     return (
-        f"resampler={type(sampler).__name__}({name}={k}) needs at least {name}+1 = "
-        f"{k + 1} rows of every class it over-samples, but class {label} has only {n} "
-        f"row{'s' if n != 1 else ''} {where}; {fix}."
+        f"resampler={shown} needs at least {setting}+1 = {k + 1} rows of every class it "
+        f"over-samples, but class {label} has only {n} row{'s' if n != 1 else ''} {where}; "
+        f"{fix}."
     )
 
 
@@ -303,10 +378,14 @@ class EpochResampler(BaseEstimator):
         self.every = every
 
     def _check(self):
-        if self.resampler is None or not hasattr(self.resampler, "fit_resample"):
+        if (
+            self.resampler is None
+            or isinstance(self.resampler, type)
+            or not hasattr(self.resampler, "fit_resample")
+        ):
             raise TypeError(
                 "EpochResampler(resampler=...) needs an imbalanced-learn sampler with a "
-                f"fit_resample method, got {type(self.resampler).__name__}."
+                f"fit_resample method, got {got(self.resampler, 'resampler')}."
             )
         if isinstance(self.resampler, EpochResampler):
             raise TypeError("EpochResampler(resampler=...) cannot wrap another EpochResampler.")

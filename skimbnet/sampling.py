@@ -30,7 +30,7 @@ alias              class                       each epoch draws
 ``"natural"``      :class:`NaturalSampler`     a shuffle of all rows
 ``"balanced"``     :class:`ClassBalancedSampler`  n rows, each class with probability 1/K
 ``"sqrt"``         :class:`SquareRootSampler`  n rows, class probability proportional to sqrt(n_j)
-``"progressive"``  :class:`ProgressiveSampler`  n rows, balanced at the first epoch, natural at
+``"progressive"``  :class:`ProgressiveSampler`  n rows, natural at the first epoch, balanced at
                                                the last (or the reverse)
 ``"undersample"``  :class:`UnderSampler`       m rows of every class without replacement,
                                                m = rarest class count
@@ -557,21 +557,25 @@ _SCHEDULES = ("linear", "cosine", "step")
 
 
 class ProgressiveSampler(SamplerStrategy):
-    """A curriculum: the class mix moves from balanced to natural over the epochs.
+    """Progressively-balanced sampling: the class mix moves from natural to balanced.
 
     At epoch ``e`` of ``max_epochs``, with ``t = e / (max_epochs - 1)``, class
-    ``j`` is drawn with probability ``p_j = (1 - a) / K + a * n_j / n`` where
-    ``a`` follows the schedule (Kang et al., 2020, "progressively-balanced"
-    sampling):
+    ``j`` is drawn with probability ``p_j = (1 - a) * n_j / n + a / K`` where
+    ``a`` follows the schedule:
 
-    - ``"linear"``: ``a = t``;
+    - ``"linear"``: ``a = t``, Kang et al. (2020)'s progressively-balanced
+      sampling, ``p_j(t) = (1 - t) * p_j^natural + t * p_j^balanced``;
     - ``"cosine"``: ``a = (1 - cos(pi * t)) / 2``, slow at both ends;
-    - ``"step"``: ``a = 0`` before ``t = step_at``, ``1`` from there on.
+    - ``"step"``: ``a = 0`` before ``t = step_at``, ``1`` from there on:
+      deferred re-sampling (DRS) of Cao et al. (2019).
 
-    ``reverse=True`` runs the other way, natural first and balanced at the end
-    (with ``schedule="step"`` this is deferred re-sampling, DRS, of Cao et al.,
-    2019). Epochs past ``max_epochs`` keep the last mix; with ``max_epochs=1``
-    the only epoch is the first one. Each epoch draws ``n`` rows.
+    The network learns its features on the natural mix first and ends on
+    balanced batches, so the last epochs correct the class mix (and
+    ``class_weight="auto"`` adds no class weights). ``reverse=True`` runs
+    the other way, balanced first and natural at the end (then add class
+    weights or a ``logit_adjustment``: the last epochs do not correct).
+    Epochs past ``max_epochs`` keep the last mix; with ``max_epochs=1`` the
+    only epoch is the first one. Each epoch draws ``n`` rows.
 
     Note: the schedule follows ``max_epochs``; when early stopping ends the
     training sooner, the last mix is never reached.
@@ -581,9 +585,17 @@ class ProgressiveSampler(SamplerStrategy):
     schedule : {"linear", "cosine", "step"}, default="linear"
         How the mix moves between the two ends.
     reverse : bool, default=False
-        Go from natural to balanced instead.
+        Go from balanced to natural instead.
     step_at : float in (0, 1], default=0.5
         Where the ``"step"`` schedule switches, as a fraction of the epochs.
+
+    References
+    ----------
+    B. Kang, S. Xie, M. Rohrbach, Z. Yan, A. Gordo, J. Feng, Y. Kalantidis.
+    "Decoupling representation and classifier for long-tailed recognition",
+    ICLR 2020. K. Cao, C. Wei, A. Gaidon, N. Arechiga, T. Ma. "Learning
+    imbalanced datasets with label-distribution-aware margin loss",
+    NeurIPS 2019.
 
     Examples
     --------
@@ -591,10 +603,15 @@ class ProgressiveSampler(SamplerStrategy):
     >>> from skimbnet.sampling import ProgressiveSampler
     >>> sampler = ProgressiveSampler().build(np.array([0] * 900 + [1] * 100), max_epochs=11)
     >>> [sampler.class_probabilities(e)[1].round(2) for e in (0, 5, 10)]
-    [np.float64(0.5), np.float64(0.3), np.float64(0.1)]
+    [np.float64(0.1), np.float64(0.3), np.float64(0.5)]
     """
 
     name = "progressive"
+
+    @property
+    def corrects_class_mix(self) -> bool:
+        """Whether the last epochs are balanced (``reverse=True`` ends on the natural mix)."""
+        return not self.reverse
 
     def __init__(self, schedule: str = "linear", reverse: bool = False, step_at: float = 0.5):
         self.schedule = schedule
@@ -613,7 +630,7 @@ class ProgressiveSampler(SamplerStrategy):
             )
 
     def natural_weight(self, epoch: int, max_epochs: int) -> float:
-        """The weight ``a`` of the natural mix at ``epoch`` (0 = balanced, 1 = natural)."""
+        """The weight ``1 - a`` of the natural mix at ``epoch`` (0 = balanced, 1 = natural)."""
         self._check()
         t = 0.0 if max_epochs <= 1 else min(max(epoch / (max_epochs - 1), 0.0), 1.0)
         if self.schedule == "linear":
@@ -622,13 +639,13 @@ class ProgressiveSampler(SamplerStrategy):
             a = (1.0 - np.cos(np.pi * t)) / 2.0
         else:
             a = 1.0 if t >= self.step_at else 0.0
-        return float(1.0 - a if self.reverse else a)
+        return float(a if self.reverse else 1.0 - a)
 
     def class_mix(self, class_counts, epoch=0, max_epochs=1) -> np.ndarray:
-        """Class probabilities of ``epoch``: ``(1 - a) / K + a * n_j / n``."""
+        """Class probabilities of ``epoch``: ``(1 - a) * n_j / n + a / K``."""
         counts = np.asarray(class_counts, dtype=float)
-        a = self.natural_weight(epoch, max_epochs)
-        return (1.0 - a) * _balanced_mix(counts) + a * _natural_mix(counts)
+        natural = self.natural_weight(epoch, max_epochs)
+        return (1.0 - natural) * _balanced_mix(counts) + natural * _natural_mix(counts)
 
     def build(self, y, max_epochs=1, random_state=None, num_replicas=None, rank=None):
         self._check()
@@ -836,7 +853,7 @@ def class_shares(sampler: EpochSampler, epochs=None) -> np.ndarray:
     >>> sampler = ProgressiveSampler().build(y, max_epochs=3, random_state=0)
     >>> shares = class_shares(sampler, epochs=3)
     >>> shares[:, 1].round(1)
-    array([0.5, 0.3, 0.1])
+    array([0.1, 0.3, 0.5])
     """
     if epochs is None:
         epochs = range(sampler.max_epochs)

@@ -1,12 +1,16 @@
 """Augmentation, resamplers and the sampler strategies through the classifier."""
 
+import re
+import warnings
 from functools import partial
 
 import numpy as np
 import pytest
 import torch
+from imblearn.combine import SMOTEENN, SMOTETomek
 from imblearn.over_sampling import SMOTE, RandomOverSampler
-from imblearn.under_sampling import RandomUnderSampler
+from imblearn.pipeline import Pipeline as ImbPipeline
+from imblearn.under_sampling import RandomUnderSampler, TomekLinks
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 from tiny_models import imbalanced, tiny_net
@@ -309,3 +313,186 @@ def test_epoch_resampler_redraws_every_epoch_through_the_classifier():
     assert sizes == [2 * np.bincount(y).min()] * 3
     assert not torch.equal(recorder.train[0][0], recorder.train[1][0])
     assert not torch.equal(recorder.train[1][0], recorder.train[2][0])
+
+
+# ------------------------------------------- resamplers: labels, seeds, messages
+
+
+def test_the_resampler_sees_the_users_labels():
+    # a sampling_strategy dict names the user's labels: {2: 100} grows class 2 (the rare
+    # one), not the class at index 2; string keys work too
+    X, y = _data()
+    rare = int(np.sum(y == 1))
+    net = _net(resampler=RandomOverSampler(sampling_strategy={2: 100})).fit(X, y + 1)
+    np.testing.assert_array_equal(net.class_counts_, [np.sum(y == 0), 100])
+    assert rare < 100
+    labels = np.where(y == 1, "rare", "common")
+    net = _net(resampler=RandomUnderSampler(sampling_strategy={"common": 60})).fit(X, labels)
+    np.testing.assert_array_equal(net.classes_, ["common", "rare"])
+    np.testing.assert_array_equal(net.class_counts_, [60, rare])
+
+
+def test_a_resampler_returning_an_unknown_label_is_refused():
+    from imblearn import FunctionSampler
+
+    def relabel(X, y):
+        return X, np.where(y == 1, 7, y)
+
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"returned label 7, which is not one of the classes"):
+        _net(resampler=FunctionSampler(func=relabel, validate=False)).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ImbPipeline([("u", RandomUnderSampler(sampling_strategy=0.5)), ("o", SMOTE())]),
+        lambda: SMOTETomek(smote=SMOTE()),
+        lambda: EpochResampler(ImbPipeline([("o", SMOTE())])),
+    ],
+    ids=["pipeline", "smote_tomek", "epoch_pipeline"],
+)
+def test_nested_resampler_seeds_follow_random_state(make):
+    X, y = _data()
+    first, second = (_net(resampler=make()).fit(X, y).predict_proba(X) for _ in range(2))
+    np.testing.assert_array_equal(first, second)
+    other = _net(resampler=make(), random_state=1).fit(X, y).predict_proba(X)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize(
+    "resampler, fix",
+    [
+        (lambda: SMOTETomek(), r"resampler__smote=SMOTE\(k_neighbors=2\)"),
+        (lambda: SMOTEENN(), r"resampler__smote=SMOTE\(k_neighbors=2\)"),
+        (lambda: ImbPipeline([("smote", SMOTE())]), r"resampler__smote__k_neighbors=2"),
+    ],
+    ids=["smote_tomek", "smote_enn", "pipeline"],
+)
+def test_nested_smote_on_a_tiny_class_names_the_fix(resampler, fix):
+    X, y = _data()
+    y = y.copy()
+    y[np.flatnonzero(y == 1)[3:]] = 0  # 3 rare rows
+    with pytest.raises(ValueError, match=r"class 1 has only 3 rows") as info:
+        _net(resampler=resampler()).fit(X, y)
+    assert re.search(fix, str(info.value))
+
+
+def test_a_resampler_that_removes_a_class_is_named():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"resampler=RandomUnderSampler.*removed every training"):
+        _net(resampler=RandomUnderSampler(sampling_strategy={1: 0})).fit(X, y)
+
+
+@pytest.mark.parametrize("param", ["resampler__k_neighbors", "augment__std"])
+def test_strategy_parameters_without_their_strategy_are_refused(param):
+    X, y = _data()
+    with pytest.raises(ValueError, match=rf"{param} is set but {param.split('__')[0]}=None"):
+        _net(**{param: 3}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(resampler=SMOTE), r"got the class SMOTE; pass an instance: resampler=SMOTE\(\)"),
+        (dict(resampler=EpochResampler(SMOTE)), r"got the class SMOTE; pass an instance"),
+        (dict(augment=GaussianNoise), r"pass an instance: augment=GaussianNoise\(\)"),
+    ],
+    ids=["resampler", "epoch_resampler", "augment"],
+)
+def test_a_class_where_an_instance_is_expected_says_so(params, match):
+    X, y = _data()
+    with pytest.raises(TypeError, match=match):
+        _net(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "resampler, weighted",
+    [
+        (None, True),
+        (TomekLinks(), True),
+        (RandomUnderSampler(sampling_strategy=0.5), True),
+        (RandomOverSampler(), False),
+    ],
+    ids=["none", "tomek", "partial_under", "balancing_over"],
+)
+def test_auto_class_weights_follow_the_counts_the_resampler_leaves(resampler, weighted):
+    X, y = _data()
+    net = tiny_net(resampler=resampler, max_epochs=1).fit(X, y)
+    counts = net.class_counts_
+    expected = counts.sum() / (len(counts) * counts)
+    np.testing.assert_allclose(net.class_weight_, expected)
+    assert bool(net.class_weight_[1] > 1.2) is weighted
+
+
+@pytest.mark.parametrize("loader", [{}, {"iterator_train__num_workers": 0}])
+def test_augmentation_applies_on_either_iterator_path(loader):
+    X, y = _data()
+    X = X.astype(np.float32)
+    seen = Recorder()
+    _net(
+        augment=GaussianNoise(std=0.5, classes="all"),
+        callbacks=[seen],
+        max_epochs=1,
+        dtype="float32",
+        **loader,
+    ).fit(X, y)
+    shown = torch.cat([b[0] for b in seen.batches]).double()
+    # every row shown was perturbed: none is a row of the training set
+    assert len(shown) == len(X)
+    assert not _row_set(shown.numpy()) & _row_set(X)
+
+
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        (
+            dict(loss="ce", class_weight="balanced", sampler="balanced"),
+            "class_weight='balanced' and sampler='balanced'",
+        ),
+        (
+            dict(loss="logit_adjusted", logit_adjustment=1.0),
+            "loss='logit_adjusted' and logit_adjustment=1.0",
+        ),
+        (dict(loss="ldam", sampler="undersample"), "loss='ldam' and sampler='undersample'"),
+    ],
+    ids=["weights_and_sampler", "loss_and_post_hoc", "loss_and_sampler"],
+)
+def test_two_corrections_of_the_class_mix_are_warned_of(params, named):
+    X, y = _data()
+    with pytest.warns(UserWarning, match=re.escape(named) + ".*correct it more than once"):
+        _net(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(loss="ldam"),
+        dict(loss="ce", sampler="balanced"),
+        dict(loss="ce", class_weight="balanced"),
+    ],
+    ids=["default_loss", "sampler_alone", "weights_alone"],
+)
+def test_one_correction_is_not_warned_of(params):
+    X, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiny_net(**params).fit(X, y)
+
+
+def test_auto_class_weights_leave_the_correction_to_a_logit_adjustment():
+    X, y = _data()
+    net = tiny_net(loss="ce", logit_adjustment=1.0).fit(X, y)
+    np.testing.assert_array_equal(net.class_weight_, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("columns", [["c"], "auto"])
+def test_smotenc_columns_by_name_get_a_message_naming_positions(columns):
+    from imblearn.over_sampling import SMOTENC
+
+    X, y = _data()
+    X = X.copy()
+    X[:, 1] = np.round(np.abs(X[:, 1]))  # a categorical column
+    with pytest.raises(ValueError, match=r"resampler__categorical_features=.*positions"):
+        _net(resampler=SMOTENC(categorical_features=columns)).fit(X, y)
+    _net(resampler=SMOTENC(categorical_features=[1])).fit(X, y)

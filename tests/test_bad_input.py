@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from imblearn.over_sampling import SMOTE
+from sklearn.datasets import make_classification
 from tiny_models import shifted_rare_rows, tiny_ensemble, tiny_net
 
 from skimbnet.augmentation import GaussianNoise
@@ -540,3 +541,11 @@ def test_kept_on_error_examples():
 
     result = doctest.testmod(_atomic)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_datetime_column_is_named_as_not_numbers():
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(when=pd.date_range("2020", periods=60))
+    with pytest.raises(TypeError, match="X has values that are not numbers; .*OneHotEncoder"):
+        tiny_net(max_epochs=1).fit(frame, y)

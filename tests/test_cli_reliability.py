@@ -23,6 +23,7 @@ QUICK = ["compare", "--dataset", "digits_8", "--strategies", "plain", "--no-prog
         (["--strategies", " , "], "--strategies needs at least one strategy key"),
         (["--strategies", "plain,nope"], "unknown strategy nope; choose from"),
         (["--cv", "1"], "--cv must be at least 2"),
+        (["--plot", "board.xyz"], "--plot board.xyz: matplotlib cannot write .xyz files"),
     ],
 )
 def test_bad_output_paths_and_worker_counts_exit_2_before_any_fit(extra, message, capsys):

@@ -193,6 +193,13 @@ def _bad_csv(tmp_path, **columns):
         ("cv_1", "--cv must be at least 2"),
         ("max_epochs_0", "--max-epochs must be at least 1"),
         ("csv_and_dataset", "give a CSV or --dataset, not both"),
+        ("question_marks", "column 'x' holds numbers but also 1 value(s) that are not ('?')"),
+        (
+            "one_row_class",
+            "has 1 row(s); 2-fold stratified cross-validation needs at least 2 "
+            "(drop its rows or merge it into another class)",
+        ),
+        ("report_over_input", "is the input CSV; write the report elsewhere"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
@@ -252,6 +259,25 @@ def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
         "cv_1": lambda: [_bad_csv(tmp_path, x=x, label=label), "--target", "label", "--cv", "1"],
         "max_epochs_0": lambda: ["--max-epochs", "0"],
         "csv_and_dataset": lambda: [_bad_csv(tmp_path, x=x, label=label), "--dataset", "yeast4"],
+        "question_marks": lambda: [
+            _bad_csv(tmp_path, x=np.r_[["?"], x[1:].astype(str)], label=label),
+            "--target",
+            "label",
+        ],
+        "one_row_class": lambda: [
+            _bad_csv(tmp_path, x=x, label=["a"] + ["b"] * (n - 1)),
+            "--target",
+            "label",
+            "--cv",
+            "2",
+        ],
+        "report_over_input": lambda: [
+            _bad_csv(tmp_path, x=x, label=label),
+            "--target",
+            "label",
+            "--json",
+            str(tmp_path / "bad.csv"),
+        ],
     }[case]()
     code, out, err = run(argv, capsys)
     assert code == 2
@@ -396,3 +422,52 @@ def test_only_takes_any_iterable_of_keys():
     keys = (key for key in ["logistic_regression", "plain"])  # read once
     chosen = compare._select_strategies(keys)
     assert [s.key for s in chosen] == ["plain", "logistic_regression"]  # display order
+
+
+def test_a_tuned_threshold_is_scored_by_its_own_predictions():
+    # its predict_proba is the inner model's: scoring the argmax would repeat the
+    # untuned model's decisions
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from skimbnet.catalogue import build_strategy
+
+    X, y = make_classification(
+        600, n_features=5, weights=[0.9], class_sep=0.5, flip_y=0.05, random_state=3
+    )
+    board = compare.run_comparison(X, y, cv=3, only=["tuned_threshold"], progress=False)
+    row = board.rows[0]
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X, y)
+    expected = [
+        balanced_accuracy_score(
+            y[test], build_strategy(row["code"]).fit(X[train], y[train]).predict(X[test])
+        )
+        for train, test in folds
+    ]
+    np.testing.assert_allclose(row["metrics"]["balanced_accuracy"]["folds"], expected)
+
+
+def test_run_comparison_refuses_x_and_y_of_different_lengths():
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    with pytest.raises(compare.CompareInputError, match="X has 61 rows but y has 60"):
+        compare.run_comparison(np.vstack([X, X[:1]]), y, cv=2, progress=False)
+
+
+def test_load_csv_drops_the_row_numbers_to_csv_writes(tmp_path):
+    # sorted by class, the row number alone would predict the class
+    y = np.r_[["b"] * 50, ["a"] * 10]
+    path = tmp_path / "indexed.csv"
+    pd.DataFrame({"x": np.zeros(60), "label": y}).to_csv(path)  # index=True
+    X, labels, _, notes = compare.load_csv(path, "label")
+    assert X.shape == (60, 1)
+    assert any("dropped column 'Unnamed: 0'" in note for note in notes)
+
+
+def test_load_csv_finds_another_separator(tmp_path):
+    path = tmp_path / "semicolon.csv"
+    frame = pd.DataFrame({"x1": np.arange(6.0), "x2": np.ones(6), "label": ["a", "b"] * 3})
+    frame.to_csv(path, index=False, sep=";")
+    X, labels, _, notes = compare.load_csv(path, "label")
+    assert X.shape == (6, 2)
+    np.testing.assert_array_equal(labels, frame["label"])
+    assert any("separator" in note for note in notes)

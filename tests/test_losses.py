@@ -10,6 +10,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
+from tiny_models import tiny_net
 from torch.nn import functional as F
 
 import skimbnet
@@ -24,6 +25,7 @@ from skimbnet.losses import (
     LossModule,
     LossStrategy,
     SoftF1Loss,
+    TorchLoss,
     available_losses,
     check_class_counts,
 )
@@ -549,3 +551,68 @@ def test_post_hoc_logit_adjustment_favours_rare_classes():
     expected = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(adjusted.predict_log_proba(X), expected, atol=1e-8)
     assert (adjusted.predict(X) == 1).sum() > (clf.predict(X) == 1).sum()
+
+
+# ------------------------------------------------- torch losses in the classifier
+
+
+def test_a_torch_loss_with_its_own_weight_gets_no_class_weights_too():
+    X, y = make_classification(300, 6, weights=[0.85], random_state=0)
+    weighted = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 5.0]))
+    net = tiny_net(loss=weighted).fit(X, y)
+    np.testing.assert_array_equal(net.class_weight_, [1.0, 1.0])  # not corrected twice
+    by_class = tiny_net(loss=torch.nn.CrossEntropyLoss, loss__weight=torch.tensor([1.0, 5.0]))
+    np.testing.assert_array_equal(by_class.fit(X, y).class_weight_, [1.0, 1.0])
+    unweighted = tiny_net(loss=torch.nn.CrossEntropyLoss, loss__label_smoothing=0.0).fit(X, y)
+    assert unweighted.class_weight_[1] > 2  # no weight of its own: balanced weights
+    plain = tiny_net(loss=torch.nn.CrossEntropyLoss()).fit(X, y)
+    assert plain.class_weight_[1] > 2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_torch_loss_weight_follows_the_network_dtype(dtype):
+    X, y = make_classification(200, 6, weights=[0.85], random_state=0)
+    other = torch.float64 if dtype == "float32" else torch.float32
+    loss = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 3.0], dtype=other))
+    net = tiny_net(loss=loss, dtype=dtype).fit(X, y)
+    assert np.isfinite(net.history[-1, "train_loss"])
+
+
+def test_a_summed_torch_loss_sums_weighted_rows_too():
+    z = torch.randn(6, 2, dtype=torch.float64)
+    y = torch.tensor([0, 1, 0, 1, 1, 0])
+    w = torch.tensor([1.0, 2.0, 1.0, 0.5, 1.0, 3.0], dtype=torch.float64)
+    module = TorchLoss(torch.nn.CrossEntropyLoss(reduction="sum")).build(np.array([3, 3]))
+    expected = (F.cross_entropy(z, y, reduction="none") * w).sum()
+    torch.testing.assert_close(module(z, y, w), expected)
+    torch.testing.assert_close(module(z, y), F.cross_entropy(z, y, reduction="sum"))
+    with pytest.raises(ValueError, match=r"reduction=\'none\'.*must be a\s+scalar"):
+        TorchLoss(torch.nn.CrossEntropyLoss(reduction="none")).build(np.array([3, 3]))
+
+
+def test_a_loss_that_fails_on_the_first_batch_leaves_the_fitted_net_as_it_was():
+    X, y = make_classification(200, 6, weights=[0.85], random_state=0)
+    net = tiny_net().fit(X, y)
+    before = net.predict_proba(X)
+    net.set_params(loss=torch.nn.BCEWithLogitsLoss)
+    with pytest.raises(ValueError, match=r"loss=BCEWithLogitsLoss failed on the module's output"):
+        net.fit(X, y)
+    np.testing.assert_array_equal(net.predict_proba(X), before)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        (dict(loss=FocalLoss), TypeError, r"pass an instance: loss=FocalLoss\(\)"),
+        (
+            dict(loss=torch.nn.CrossEntropyLoss(), loss__label_smoothing=0.1),
+            ValueError,
+            r"instance's arguments are its own.*loss=torch.nn.CrossEntropyLoss\) with",
+        ),
+    ],
+    ids=["strategy_class", "instance_with_arguments"],
+)
+def test_loss_messages_say_what_to_pass(params, error, match):
+    X, y = make_classification(100, 6, weights=[0.85], random_state=0)
+    with pytest.raises(error, match=match):
+        tiny_net(**params).fit(X, y)

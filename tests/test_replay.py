@@ -619,3 +619,14 @@ def test_ints_that_would_wrap_are_refused_on_either_device(device):
     assert len(buffer) == 1
     buffer.add(np.array([7, 1], np.uint8), 1)
     assert len(buffer) == 2
+
+
+def test_an_action_too_large_is_refused_before_anything_is_evicted():
+    buffer = ActionBalancedReplay(3, random_state=0)
+    buffer.extend(np.arange(3.0)[:, None], [0, 1, 2])
+    with pytest.raises(ValueError, match=r"actions must be < 2\*\*63, got 18446744073709551616"):
+        buffer.add(np.array([9.0]), 2**64)
+    assert len(buffer) == 3 and buffer.action_counts() == {0: 1, 1: 1, 2: 1}
+    with pytest.raises(ValueError, match=r"actions must be < 2\*\*63, got 9223372036854775808"):
+        buffer.extend(np.zeros((1, 1)), np.array([2**63], dtype=np.uint64))
+    assert len(buffer) == 3

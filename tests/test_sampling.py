@@ -90,38 +90,41 @@ def test_epoch_has_n_rows_and_repeats_only_as_needed(alias):
 def test_curriculum_first_middle_last_epoch():
     sampler = ProgressiveSampler().build(Y, max_epochs=11, random_state=0)
     middle = 0.5 * BALANCED + 0.5 * NATURAL
-    for epoch, expected in [(0, BALANCED), (5, middle), (10, NATURAL)]:
+    for epoch, expected in [(0, NATURAL), (5, middle), (10, BALANCED)]:
         np.testing.assert_allclose(sampler.class_probabilities(epoch), expected, atol=1e-12)
         np.testing.assert_allclose(drawn_shares(sampler, epoch), expected, atol=0.02)
-    # p_j(t) = (1 - t) / K + t * n_j / n at every epoch
+    # Kang et al.'s p_j(t) = (1 - t) * n_j / n + t / K at every epoch
     for epoch in range(11):
         t = epoch / 10
         np.testing.assert_allclose(
-            sampler.class_probabilities(epoch), (1 - t) / 4 + t * NATURAL, atol=1e-12
+            sampler.class_probabilities(epoch), (1 - t) * NATURAL + t / 4, atol=1e-12
         )
     # past the end the last mix stays
-    np.testing.assert_allclose(sampler.class_probabilities(20), NATURAL, atol=1e-12)
+    np.testing.assert_allclose(sampler.class_probabilities(20), BALANCED, atol=1e-12)
 
 
 def test_curriculum_reverse_and_schedules():
     reverse = ProgressiveSampler(reverse=True).build(Y, max_epochs=11, random_state=0)
-    np.testing.assert_allclose(drawn_shares(reverse, 0), NATURAL, atol=0.02)
-    np.testing.assert_allclose(drawn_shares(reverse, 10), BALANCED, atol=0.02)
+    np.testing.assert_allclose(drawn_shares(reverse, 0), BALANCED, atol=0.02)
+    np.testing.assert_allclose(drawn_shares(reverse, 10), NATURAL, atol=0.02)
+    assert ProgressiveSampler().corrects_class_mix
+    assert not ProgressiveSampler(reverse=True).corrects_class_mix
 
     cosine = ProgressiveSampler(schedule="cosine").build(Y, max_epochs=5, random_state=0)
     a = (1 - np.cos(np.pi * 0.25)) / 2  # t = 1/4
     np.testing.assert_allclose(
-        cosine.class_probabilities(1), (1 - a) * BALANCED + a * NATURAL, atol=1e-12
+        cosine.class_probabilities(1), (1 - a) * NATURAL + a * BALANCED, atol=1e-12
     )
-    np.testing.assert_allclose(drawn_shares(cosine, 1), (1 - a) * BALANCED + a * NATURAL, atol=0.02)
-    np.testing.assert_allclose(cosine.class_probabilities(0), BALANCED, atol=1e-12)
-    np.testing.assert_allclose(cosine.class_probabilities(4), NATURAL, atol=1e-12)
+    np.testing.assert_allclose(drawn_shares(cosine, 1), (1 - a) * NATURAL + a * BALANCED, atol=0.02)
+    np.testing.assert_allclose(cosine.class_probabilities(0), NATURAL, atol=1e-12)
+    np.testing.assert_allclose(cosine.class_probabilities(4), BALANCED, atol=1e-12)
 
+    # deferred re-sampling (Cao et al. 2019): natural, then balanced
     step = ProgressiveSampler(schedule="step", step_at=0.5).build(Y, max_epochs=11)
     for epoch in range(5):
-        np.testing.assert_allclose(step.class_probabilities(epoch), BALANCED, atol=1e-12)
-    for epoch in range(5, 11):
         np.testing.assert_allclose(step.class_probabilities(epoch), NATURAL, atol=1e-12)
+    for epoch in range(5, 11):
+        np.testing.assert_allclose(step.class_probabilities(epoch), BALANCED, atol=1e-12)
 
 
 def test_progressive_rejects_unknown_schedule():
@@ -215,7 +218,7 @@ def test_dataloader_follows_the_curriculum_over_passes():
     for _ in range(3):
         labels = torch.cat([b[0] for b in loader]).numpy()
         minority.append(np.mean(labels == 3))
-    np.testing.assert_allclose(minority, [0.25, (0.25 + 0.01) / 2, 0.01], atol=0.02)
+    np.testing.assert_allclose(minority, [0.01, (0.25 + 0.01) / 2, 0.25], atol=0.02)
 
 
 def test_string_labels_and_tensors_are_accepted():
@@ -256,8 +259,8 @@ def test_class_shares_helper():
     shares = class_shares(sampler)
     assert shares.shape == (4, 4)
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
-    np.testing.assert_allclose(shares[0], BALANCED, atol=0.02)
-    np.testing.assert_allclose(shares[-1], NATURAL, atol=0.02)
+    np.testing.assert_allclose(shares[0], NATURAL, atol=0.02)
+    np.testing.assert_allclose(shares[-1], BALANCED, atol=0.02)
     assert sampler.epoch == 2  # left as it was
     assert class_shares(sampler, epochs=[1, 3]).shape == (2, 4)
 
