@@ -270,6 +270,9 @@ def _compare(args) -> int:
     print()
     if board.winner is None:
         print("No strategy finished; see the errors above.")
+        if args.json:  # it holds the errors
+            board.write_json(args.json)
+            print(f"Wrote {args.json}")
         return 1
     print(f"Winner by {args.rank_by.replace('_', ' ')}: {board.winner['name']}. Build it with:\n")
     print(board.winner_code())
@@ -281,7 +284,9 @@ def _compare(args) -> int:
             board.plot(args.plot)
         except ImportError:
             return _error("--plot needs matplotlib: pip install matplotlib", "compare")
-        print(f"Wrote {args.plot}")
+        # matplotlib adds its default format's suffix to a name without one
+        written = args.plot if os.path.splitext(args.plot)[1] else f"{args.plot}.png"
+        print(f"Wrote {written}")
     return 0
 
 

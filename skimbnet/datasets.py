@@ -103,8 +103,8 @@ def _raw(name: str):
     loader = getattr(bc, f"load_{name}", None)
     if loader is None or name not in _common_names():
         raise ValueError(
-            f"unknown data set {name!r}; choose one of list_datasets(), e.g. "
-            f"{', '.join(DEVELOPMENT_SUITE)}"
+            f"unknown data set {name!r}; choose one of list_datasets() (on the command "
+            f"line: skimbnet compare --list-datasets), e.g. {', '.join(DEVELOPMENT_SUITE)}"
         )
     try:
         return loader()

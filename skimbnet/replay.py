@@ -343,7 +343,10 @@ class ActionBalancedReplay:
 
         if isinstance(value, torch.Tensor):
             return value.detach().to(self.device)
-        return torch.as_tensor(np.asarray(value), device=self.device)
+        value = np.asarray(value)
+        if any(stride < 0 for stride in value.strides):
+            value = value.copy()  # a reversed view (frame[:, ::-1]): torch cannot share it
+        return torch.as_tensor(value, device=self.device)
 
     def _allocate(self, data):
         """Create the storage from the first transitions (rows on axis 0)."""
@@ -416,6 +419,7 @@ class ActionBalancedReplay:
         either device (torch's own ``can_cast`` lets int64 into uint8)."""
         stored, given = _numpy_dtype(self._storage[name].dtype), _numpy_dtype(value.dtype)
         if np.can_cast(given, stored, casting="same_kind"):
+            self._check_in_range(name, value, stored, call)
             return
         if given.kind == "f" and stored.kind in "biu":
             hint = f"give the first transitions the dtype you mean (e.g. {name}=0.0, not 0)"
@@ -429,6 +433,28 @@ class ActionBalancedReplay:
             f"{self._storage[name].dtype} (fixed by the first transitions); the values would "
             f"be cast: {hint}."
         )
+
+    def _check_in_range(self, name, value, stored, call):
+        """Refuse values beyond the stored dtype's range (300 into an int8 field would be
+        44, 1e6 into float16 inf): ``same_kind`` allows the narrowing, not the change."""
+        given = _numpy_dtype(value.dtype)
+        if np.can_cast(given, stored, casting="safe") or 0 in tuple(value.shape):
+            return
+        if stored.kind in "iu" and given.kind in "iu":
+            limits = np.iinfo(stored)
+        elif stored.kind == "f" and given.kind == "f" and given.itemsize > stored.itemsize:
+            limits = np.finfo(stored)
+        else:
+            return
+        low, high = (float(v) for v in (value.min(), value.max()))
+        finite = [v for v in (low, high) if np.isfinite(v)]
+        if any(v < float(limits.min) or v > float(limits.max) for v in finite):
+            raise ValueError(
+                f"{call}: {name} has values in [{low:g}, {high:g}], beyond the range of "
+                f"{self._storage[name].dtype} in which this buffer stores {name} (fixed by the "
+                f"first transitions: [{limits.min}, {limits.max}]); they would change when "
+                "stored: give the first transitions the dtype you mean."
+            )
 
     def _write(self, start, k, data):
         first = min(k, self.capacity - start)

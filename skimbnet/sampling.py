@@ -313,6 +313,8 @@ class EpochSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Choose the epoch whose draw :meth:`indices` and iteration return."""
+        if isinstance(epoch, bool) or not isinstance(epoch, Integral) or epoch < 0:
+            raise ValueError(f"set_epoch({epoch!r}): the epoch must be an integer >= 0.")
         self.epoch = int(epoch)
 
     def _rng(self) -> np.random.Generator:

@@ -471,3 +471,14 @@ def test_load_csv_finds_another_separator(tmp_path):
     assert X.shape == (6, 2)
     np.testing.assert_array_equal(labels, frame["label"])
     assert any("separator" in note for note in notes)
+
+
+def test_the_json_report_is_written_when_every_strategy_fails(tmp_path, capsys):
+    n = 60
+    label = np.where(np.arange(n) < 4, "a", "b")
+    out_json = tmp_path / "board.json"
+    argv = [_bad_csv(tmp_path, x=np.arange(n, dtype=float), label=label), "--target", "label"]
+    code, out, err = run([*argv, *QUICK, "--strategies", "smote", "--json", str(out_json)], capsys)
+    assert code == 1
+    rows = json.loads(out_json.read_text())["leaderboard"]
+    assert "needs at least" in rows[0]["error"]

@@ -630,3 +630,24 @@ def test_an_action_too_large_is_refused_before_anything_is_evicted():
     with pytest.raises(ValueError, match=r"actions must be < 2\*\*63, got 9223372036854775808"):
         buffer.extend(np.zeros((1, 1)), np.array([2**63], dtype=np.uint64))
     assert len(buffer) == 3
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_values_beyond_the_stored_dtype_are_refused(device):
+    ints = ActionBalancedReplay(4, random_state=0, device=device)
+    ints.add(np.zeros(2, np.int8), 0)
+    with pytest.raises(ValueError, match=r"state has values in \[-200, 300\], beyond the range"):
+        ints.add(np.array([300, -200]), 1)
+    ints.add(np.array([100, -100]), 1)  # an int64 array whose values fit
+    assert len(ints) == 2
+    floats = ActionBalancedReplay(4, random_state=0, device=device)
+    floats.add(np.zeros(1, np.float16), 0)
+    with pytest.raises(ValueError, match="beyond the range of"):
+        floats.add(np.array([1e6]), 1)
+
+
+def test_torch_storage_takes_a_reversed_view():
+    buffer = ActionBalancedReplay(4, random_state=0, device="cpu")
+    frame = np.arange(6.0).reshape(2, 3)
+    buffer.add(frame[:, ::-1], 0)
+    np.testing.assert_array_equal(buffer.state_dict()["fields"]["state"][0], frame[:, ::-1])

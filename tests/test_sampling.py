@@ -540,3 +540,10 @@ def test_samplers_reject_nan_and_continuous_labels(y, message):
 
     with pytest.raises(ValueError, match=message):
         ClassBalancedSampler().build(y, random_state=0).indices()
+
+
+@pytest.mark.parametrize("epoch", [-1, 1.7, True])
+def test_set_epoch_takes_integers_from_zero(epoch):
+    sampler = ClassBalancedSampler().build(Y, random_state=0)
+    with pytest.raises(ValueError, match=r"the epoch must be an integer >= 0"):
+        sampler.set_epoch(epoch)
