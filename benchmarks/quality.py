@@ -766,7 +766,9 @@ LEGACY_COMMANDS = (
     "weights, early stopping on a 15% split; the default of that time). Second fold shuffle: "
     "the same commands with `--cv-seed 1 --raw "
     "benchmarks/results/quality_raw_cvseed1.json --no-report`. Metrics as then: balanced "
-    "accuracy of the argmax of `predict_proba`, average precision."
+    "accuracy of the argmax of `predict_proba`, average precision. \"skimbnet progressive "
+    'sampler" ran the sampler\'s old direction, balanced to natural (now '
+    "`ProgressiveSampler(reverse=True)`), early-stopped."
 )
 
 

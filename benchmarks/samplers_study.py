@@ -96,10 +96,11 @@ def configs():
         "natural": dict(plain, sampler="natural"),
         "balanced": dict(plain, sampler="balanced"),
         "sqrt": dict(plain, sampler="sqrt"),
-        "progressive": dict(plain, sampler="progressive"),
+        # the curriculum ends on balanced batches at max_epochs: no early stopping
+        "progressive, patience=None": dict(plain, sampler="progressive", patience=None),
         "undersample": dict(plain, sampler="undersample"),
-        # batch_size="auto" follows the training rows, not the K * m rows an
-        # under-sampled epoch has, so "undersample" gets few steps per epoch
+        # batch_size="auto" follows the epoch's rows (the K * m an under-sampled epoch
+        # draws): at these sizes that is 32 already, so the two rows agree
         "undersample, batch_size=32": dict(plain, sampler="undersample", batch_size=32),
         "resampler=SMOTE()": dict(plain, resampler=SMOTE()),
         "resampler=RandomOverSampler()": dict(plain, resampler=RandomOverSampler()),

@@ -64,6 +64,7 @@ from .data import (
     check_labels,
     check_logit_adjustment,
     check_single_output,
+    checked_classes,
     class_weight_vector,
     numeric_input,
     python_scalar,
@@ -92,6 +93,8 @@ COMPONENT_PREFIXES = (
 #: skorch's iterator classes may be replaced (the batched fast path is then off)
 ITERATORS = ("iterator_train", "iterator_valid")
 _STRATEGY_PREFIXES = ("loss", "sampler", "resampler", "augment")
+#: the top-level shortcuts the default network and its optimizer are built from
+_BUILD_SHORTCUTS = ("hidden_layer_sizes", "activation", "dropout", "n_members", "weight_decay")
 
 #: ``n_bins="auto"``: the encoded view's quantile bins per feature
 AUTO_BINS = 4
@@ -239,8 +242,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         (``"balanced"``, ``"sqrt"``, ``"progressive"`` unless ``reverse=True``,
         ``"undersample"``) or a ``logit_adjustment`` set at fit already
         corrects for the class mix, where it is ``None`` (correcting twice
-        over-predicts the rare class; ``fit`` warns of two corrections set
-        explicitly). The counts are those after any
+        over-predicts the rare class; ``fit`` warns when two are set, the
+        default ``loss="ldam"`` counting as one). The counts are those after any
         ``resampler``: one that balances the classes leaves weights of 1, one
         that only cleans (``TomekLinks``) or balances in part leaves the rest
         to the weights.
@@ -282,8 +285,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
     batch_size : int or "auto", default="auto"
         Rows per gradient step; ``"auto"`` is the epoch's rows ``// 16``
         clipped to [32, 256], never more than those rows (so tiny data sets
-        train on the full batch). The epoch's rows are the training rows, or
-        what the sampler draws (``"undersample"`` draws fewer).
+        train on the full batch). The epoch's rows are what the sampler draws
+        (the training rows, fewer for ``"undersample"``); on skorch's
+        ``DataLoader`` path (any ``iterator_train__*``) the training rows.
     train_split : "auto", None, float or callable, default=None
         The internal stratified validation split that is scored each epoch
         and drives early stopping. A float is the held-out fraction.
@@ -323,7 +327,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
     callbacks : list of skorch callbacks, default=None
         Extra callbacks, as in skorch.
     warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit``.
+        Continue training the fitted network on the next ``fit``. The network
+        and its optimizer are kept, so a change of ``hidden_layer_sizes``,
+        ``activation``, ``dropout``, ``n_members`` or ``weight_decay`` since
+        they were built does not apply (``fit`` warns; ``module__*`` and
+        ``optimizer__*`` parameters rebuild them, as in skorch).
     verbose : int, default=0
         1 prints skorch's table of epochs.
     progress_bar : bool, default=False
@@ -351,10 +359,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         threads of one process. The global torch random state is left as it
         was.
     classes : array-like or None, default=None
-        Every class label, when known up front (as skorch's ``classes``):
-        ``fit`` and ``partial_fit`` then accept ``y`` holding only some of
-        them, and ``initialize()`` before ``fit`` can size a custom module
-        for ``load_params``.
+        Every class label, when known up front (as skorch's ``classes``): a
+        1-d list of labels of one kind, without missing values. ``fit`` and
+        ``partial_fit`` then accept ``y`` holding only some of them, and
+        ``initialize()`` before ``fit`` can size a custom module for
+        ``load_params``. A later ``partial_fit`` or ``warm_start`` fit keeps
+        the first fit's classes (other ``classes`` there are an error).
     **kwargs
         ``module__*``, ``optimizer__*``, ``callbacks__*``, ``loss__*``,
         ``sampler__*``, ``resampler__*`` and ``augment__*`` parameters.
@@ -710,6 +720,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
         check_augment(self.augment)
         resolve_validation_metric(self.scoring)
         self._warn_of_double_corrections()
+        sampler = self._strategy("sampler", resolve_sampler)
+        if sampler.follows_max_epochs and self.train_split is not None and self.patience:
+            warnings.warn(
+                f"sampler={_short_repr(self.sampler)} moves its class mix over max_epochs="
+                f"{self.max_epochs}, and early stopping (patience={self.patience}, on the "
+                "validation split) can end the fit before the mix does; set patience=None "
+                "for the whole schedule.",
+                UserWarning,
+                stacklevel=5,
+            )
 
     def _corrections(self):
         """The settings that correct the class mix, as ``name=value`` strings:
@@ -844,7 +864,32 @@ class BalancedNetClassifier(NeuralNetClassifier):
             self._check_restorable()
         # not while a fit in another thread has seeded the generator (skimbnet._seeding)
         with torch_rng_locked():
-            return super().initialize()
+            super().initialize()
+        self._built_with_ = self._build_settings()
+        return self
+
+    def _build_settings(self):
+        """The shortcuts the network and its optimizer are built from: a later
+        ``warm_start`` fit or ``partial_fit`` keeps both, so changes to these wait
+        for a fresh fit (skorch's own ``module__*``/``optimizer__*`` re-initialise)."""
+        names = ("weight_decay",) if self.module is not None else _BUILD_SHORTCUTS
+        return {name: getattr(self, name) for name in names}
+
+    def _warn_of_unbuilt_changes(self):
+        built = getattr(self, "_built_with_", None)
+        if built is None:
+            return
+        changed = [name for name, value in self._build_settings().items()
+                   if name in built and built[name] != value]
+        if changed:
+            warnings.warn(
+                f"{', '.join(changed)} changed since the network was built; a warm_start "
+                "fit or partial_fit keeps the network and its optimizer, so the change does "
+                "not apply (refit with warm_start=False, or set module__/optimizer__ "
+                "parameters, which rebuild them).",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _check_restorable(self):
         """Called by ``initialize()`` outside ``fit``: can the network be sized?"""
@@ -1023,6 +1068,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         # that was only initialize()d (and perhaps load_params()ed) keeps its weights
         continue_training = bool(keep_network and "_seed_" in vars(self))
         reinitialize = not (keep_network and self.initialized_)
+        if not reinitialize:
+            self._warn_of_unbuilt_changes()
         with ExitStack() as held:
             # a fit that fails before its first epoch leaves the estimator as it was: a
             # failed refit must not pair the new data's classes_ with the old network, nor
@@ -1072,7 +1119,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
             # after on_train_begin, where callbacks such as InputShapeSetter size the module
             rows_per_batch = batch_rows(self.batch_size, len(train.sampler))
             with limited_threads(self._thread_count(rows_per_batch, fresh=True)):
-                self._check_module_output(X_sample, y_sample)
+                w_sample = None if train.weight is None else train.weight[:2]
+                self._check_module_output(X_sample, y_sample, w_sample)
                 kept.release()
                 try:
                     self.fit_loop(PreparedData(train, valid))
@@ -1124,6 +1172,14 @@ class BalancedNetClassifier(NeuralNetClassifier):
         redraw = None
         y_split = y_train
         if self.resampler is not None:
+            present = np.unique(y_train)
+            if len(present) < 2:
+                raise ValueError(
+                    f"resampler={_sklearn_repr(self.resampler)} needs training rows of at least "
+                    f"2 classes, but these are all of class "
+                    f"{python_scalar(self.classes_[present[0]])!r} (a partial_fit batch of one "
+                    "class has nothing to resample: fit it with resampler=None)."
+                )
             resampler = self._strategy("resampler", clone)
             split = (X_train, y_train, w_train)
             # what a too-few-rows message says; train_split=None helps only after a split
@@ -1183,14 +1239,21 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _encode_targets(self, y, classes, continue_training):
         if continue_training:
             known = self.classes_
+            if classes is not None and not np.array_equal(checked_classes(classes), known):
+                raise ValueError(
+                    f"classes={checked_classes(classes).tolist()} differs from the classes of "
+                    f"the first fit, {known.tolist()}; a partial_fit or warm_start fit keeps "
+                    "them (refit with warm_start=False for others)."
+                )
             unknown = np.setdiff1d(np.unique(y), known)
             if len(unknown):
                 raise ValueError(
                     f"y has classes {unknown.tolist()} that were not seen in the first fit; "
-                    f"the known classes are {known.tolist()}."
+                    f"the known classes are {known.tolist()} (name every class in classes= "
+                    "at the first call, or refit with warm_start=False)."
                 )
         else:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            labels = np.unique(y) if classes is None else checked_classes(classes)
             if classes is not None and len(np.setdiff1d(np.unique(y), labels)):
                 raise ValueError(
                     f"y has classes {np.setdiff1d(np.unique(y), labels).tolist()} "
@@ -1326,9 +1389,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 all_rows, test_size=fraction, stratify=y_encoded, random_state=seed
             )
         except ValueError as exc:
+            # scikit-learn's message names classes by their index; name them by label
+            counts = np.bincount(y_encoded, minlength=len(self.classes_))
+            few = [python_scalar(c) for c, n in zip(self.classes_, counts) if 0 < n < 2]
+            detail = f"class {few[0]!r} has 1 row" if few else str(exc)
             raise ValueError(
                 f"train_split={self.train_split!r} cannot make a stratified validation "
-                f"split of these classes ({exc}); use train_split=None or more data."
+                f"split of these classes ({detail}); use train_split=None or more data."
             ) from exc
         valid_idx = np.sort(valid_idx)
         return np.sort(train_idx), (X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx])
@@ -1506,9 +1573,10 @@ class BalancedNetClassifier(NeuralNetClassifier):
         weight = counts if weight is None else weight[:, None] * counts
         return X_rows, y_rows, weight
 
-    def _check_module_output(self, X_sample, y_sample):
-        """The module's and the loss's first pass, on two training rows, before the
-        network is trained: a failure here leaves a fitted estimator as it was."""
+    def _check_module_output(self, X_sample, y_sample, w_sample=None):
+        """The module's and the loss's first pass, on two training rows (and their
+        weights, as training gives them), before the network is trained: a failure
+        here leaves a fitted estimator as it was."""
         # a copy: rows of the user's X must not reach a module that works in place
         X_sample = X_sample.toarray() if sp.issparse(X_sample) else np.array(X_sample)
         X_t = self._as_tensor(X_sample, torch.device(self.device))
@@ -1538,7 +1606,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 f"return one logit per class, shape {expected} (n_classes={len(self.classes_)}), "
                 "or (n, k, n_classes) for k ensemble members."
             )
-        self._check_loss(out, y_sample)
+        self._check_loss(out, y_sample, w_sample)
         sums = out.double().sum(dim=-1)
         in_unit = bool(((out >= 0) & (out <= 1)).all())
         if in_unit and bool(torch.allclose(sums, torch.ones_like(sums))):
@@ -1550,14 +1618,16 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 stacklevel=4,
             )
 
-    def _check_loss(self, out, y_sample):
+    def _check_loss(self, out, y_sample, w_sample=None):
         """The loss of the module's output ``out``: a scalar, or an error naming ``loss``."""
         y_t = torch.as_tensor(y_sample, dtype=torch.long, device=out.device)
+        X = None if w_sample is None else {"sample_weight": w_sample}
         try:
-            with torch.no_grad():
-                # the library's get_loss: a subclass's override (which may count its calls
-                # or log) sees only the training's batches
-                value = BalancedNetClassifier.get_loss(self, out, y_t)
+            # the library's get_loss: a subclass's override (which may count its calls or
+            # log) sees only the training's batches; a loss that draws random numbers does
+            # not move the fit's random stream
+            with torch.no_grad(), torch_rng_held(out.device):
+                value = BalancedNetClassifier.get_loss(self, out, y_t, X=X)
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
             raise ValueError(
                 f"loss={_short_repr(self.loss)} failed on the module's output of shape "

@@ -206,8 +206,10 @@ def _compare(args) -> int:
         problem = _unwritable(path)
         if problem:
             return _error(f"{flag} {path}: {problem}", "compare")
-        if path and args.csv and os.path.abspath(path) == os.path.abspath(args.csv):
+        if path and args.csv and os.path.realpath(path) == os.path.realpath(args.csv):
             return _error(f"{flag} {path} is the input CSV; write the report elsewhere", "compare")
+    if args.json and args.plot and os.path.realpath(args.json) == os.path.realpath(args.plot):
+        return _error(f"--json and --plot are the same file ({args.json})", "compare")
     problem = _unplottable(args.plot)
     if problem:
         return _error(f"--plot {args.plot}: {problem}", "compare")

@@ -60,6 +60,10 @@ class Preprocessing:
         return tuple(imports)
 
 
+#: cell values that mark a missing number (UCI's "?", R's "NA", ...)
+MISSING_MARKERS = frozenset({"?", "-", "--", "na", "n/a", "nan", "null", "none", "missing"})
+
+
 def load_csv(path, target: str):
     """Read a CSV for the comparison: ``(X, y, preprocessing, notes)``.
 
@@ -99,6 +103,13 @@ def load_csv(path, target: str):
             f"target column {target!r} not in {path} (columns: {columns}"
             f"{', ...' if len(frame.columns) > 20 else ''})"
         )
+    first = frame.columns[0]
+    if first == "Unnamed: 0" and first != target:
+        if np.array_equal(frame[first].to_numpy(), np.arange(len(frame))):
+            # the row numbers DataFrame.to_csv writes by default: a feature that, on a
+            # sorted file, predicts the class
+            frame = frame.drop(columns=[first])
+            notes.append("dropped column 'Unnamed: 0' (the row numbers DataFrame.to_csv writes)")
     n_missing_target = int(frame[target].isna().sum())
     if n_missing_target:
         frame = frame[frame[target].notna()]
@@ -113,12 +124,6 @@ def load_csv(path, target: str):
     if y.dtype == object:
         y = y.astype(str)
     X = frame.drop(columns=[target])
-    first = X.columns[0] if X.shape[1] else None
-    if first == "Unnamed: 0" and np.array_equal(X[first].to_numpy(), np.arange(len(frame))):
-        # the row numbers DataFrame.to_csv writes by default: a feature that, on a sorted
-        # file, predicts the class
-        X = X.drop(columns=[first])
-        notes.append("dropped column 'Unnamed: 0' (the row numbers DataFrame.to_csv writes)")
     if X.shape[1] == 0:
         raise CompareInputError(f"{path} has no feature columns besides {target!r}")
     X.columns = [str(c) for c in X.columns]
@@ -139,8 +144,11 @@ def load_csv(path, target: str):
             if n_levels == 0:
                 raise CompareInputError(f"column {col!r} is empty; drop it")
             numbers = pd.to_numeric(values, errors="coerce")
-            if numbers.notna().mean() > 0.5:
-                odd = sorted(set(values[numbers.isna()]))
+            odd = sorted(set(values[numbers.isna()]))
+            if numbers.notna().mean() > 0.5 and all(
+                v.strip().lower() in MISSING_MARKERS for v in odd
+            ):
+                # numbers with a missing-value marker ("?" in UCI files): not categories
                 raise CompareInputError(
                     f"column {col!r} holds numbers but also {len(odd)} value(s) that are not "
                     f"({', '.join(repr(v) for v in odd[:5])}); make them empty cells "

@@ -107,6 +107,33 @@ def check_labels(y) -> None:
         )
 
 
+def checked_classes(classes, param: str = "classes") -> np.ndarray:
+    """``classes`` as the sorted array of its distinct labels, or an error naming ``param``.
+
+    It must be a 1-d list-like of labels (not a set, whose order and repr
+    vary, nor a string or a scalar), without missing values, and not mix
+    strings with numbers (numpy would turn the numbers into strings).
+    """
+    if isinstance(classes, (str, bytes, set, frozenset, Mapping)) or np.ndim(classes) != 1:
+        raise ValueError(
+            f"{param}={classes!r} must be a 1-d list of class labels, e.g. [0, 1, 2] or "
+            "['common', 'rare']."
+        )
+    values = np.asarray(classes, dtype=object)
+    pandas = sys.modules.get("pandas")
+    missing = pandas.isna(values) if pandas is not None else np.not_equal(values, values)
+    missing = missing | np.equal(values, None)
+    if np.any(missing):
+        raise ValueError(f"{param}={list(values)!r} holds a missing label (None or NaN).")
+    kinds = {isinstance(python_scalar(v), str) for v in values}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{param}={list(values)!r} mixes strings and numbers; give labels of one kind, "
+            "as y has them."
+        )
+    return np.unique(np.asarray(classes))
+
+
 def check_single_output(y, estimator_name: str) -> None:
     """Reject multilabel and multioutput targets with scikit-learn's message.
 

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._atomic import KeptOnError
 from ._interrupt import noting_sigint
 from ._threads import limited_threads
-from .classifier import BalancedNetClassifier
+from .classifier import BalancedNetClassifier, _sklearn_repr
 from .data import check_labels, check_single_output, numeric_input, python_scalar
 from .resampling import checked_fit_resample
 
@@ -130,7 +130,10 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         member sees 500 random rows of every class larger than 500, and the
         rows of the smaller classes plus synthetic ones up to 500
         (``member_class_counts_`` shows the counts each member saw).
-        ``estimators_samples_`` lists the drawn original rows only.
+        ``estimators_samples_`` lists the drawn original rows only. A
+        resampler that removes a class from a member's draw is an error, as
+        is a member that learns other classes than ``y``'s (its own
+        ``classes=``).
     n_jobs : int, default=None
         Members fitted in parallel with joblib (``None``: 1, unless inside a
         :func:`joblib.parallel_backend` context such as ``"dask"``; ``-1``: all
@@ -403,8 +406,8 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
         if continuing and not np.array_equal(classes, self.classes_):
             raise ValueError(
-                f"warm_start=True: y has classes {list(classes)}, but the ensemble was "
-                f"fitted on {list(self.classes_)}; refit with warm_start=False."
+                f"warm_start=True: y has classes {classes.tolist()}, but the ensemble was "
+                f"fitted on {self.classes_.tolist()}; refit with warm_start=False."
             )
         class_counts = np.bincount(y_encoded, minlength=len(classes))
         targets = self._class_targets(classes, class_counts)
@@ -455,6 +458,8 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             for member, rows, resampler in tasks
         )
         new_members = [member for member, _ in results]
+        for member in new_members:
+            self._check_member_classes(member, classes)
         new_counts = np.array([counts for _, counts in results], dtype=np.int64)
         new_samples = [rows for _, rows, _ in tasks]
         if continuing:
@@ -466,6 +471,26 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             self.estimators_samples_ = new_samples
             self.member_class_counts_ = new_counts
         return self
+
+    def _check_member_classes(self, member, classes):
+        """A member must know exactly ``y``'s classes: one without a class predicts it
+        with probability 0, one with another class (its ``classes=``) votes for a
+        label the ensemble does not have."""
+        known = classes.tolist()
+        got = np.asarray(getattr(member, "classes_", classes)).tolist()
+        missing = [c for c in known if not any(_same_label(c, g) for g in got)]
+        extra = [g for g in got if not any(_same_label(g, c) for c in known)]
+        if missing and self.resampler is not None:
+            raise ValueError(
+                f"resampler={_sklearn_repr(self.resampler)} removed every row of class "
+                f"{missing[0]!r} from a member's draw; every member needs every class of y "
+                "(give the resampler a sampling_strategy that keeps the class)."
+            )
+        if missing or extra:
+            raise ValueError(
+                f"a member was fitted with classes {got}, but y has the classes {known}; a "
+                "member must learn exactly y's classes (drop its classes= parameter)."
+            )
 
     # -------------------------------------------------------------- prediction
 
@@ -483,8 +508,8 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         columns = np.clip(columns, 0, len(self.classes_) - 1)
         if not np.all(self.classes_[columns] == member_classes):
             raise ValueError(
-                f"a member predicts classes {list(member_classes)} that are not all in "
-                f"classes_={list(self.classes_)}."
+                f"a member predicts classes {member_classes.tolist()} that are not all in "
+                f"classes_={self.classes_.tolist()}."
             )
         return columns
 
@@ -503,8 +528,14 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             if self.voting == "soft":
                 proba[:, self._member_columns(member)] += member.predict_proba(X)
             else:
-                votes = np.searchsorted(self.classes_, member.predict(X))
-                proba[np.arange(X.shape[0]), np.clip(votes, 0, len(self.classes_) - 1)] += 1
+                predicted = member.predict(X)
+                votes = np.searchsorted(self.classes_, predicted)
+                votes = np.clip(votes, 0, len(self.classes_) - 1)
+                if not np.all(self.classes_[votes] == predicted):
+                    raise ValueError(
+                        f"a member predicts labels outside classes_={self.classes_.tolist()}."
+                    )
+                proba[np.arange(X.shape[0]), votes] += 1
         return proba / len(self.estimators_)
 
     def predict_log_proba(self, X):

@@ -273,6 +273,17 @@ def _same_rows(A, B) -> bool:
     return np.array_equal(A, B)
 
 
+def _owner(sampler, params, key):
+    """The (nested) sampler whose parameter ``key`` is, in ``get_params(deep=True)``."""
+    prefix = key.rpartition("__")[0]
+    return params[prefix] if prefix else sampler
+
+
+def _over_samples(sampler) -> bool:
+    """Whether an imbalanced-learn sampler over-samples (SMOTE, ADASYN, ...)."""
+    return getattr(sampler, "_sampling_type", None) == "over-sampling"
+
+
 def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split, hint):
     """An explanation of imbalanced-learn's "Expected n_neighbors <= n_samples_fit".
 
@@ -281,23 +292,26 @@ def _too_few_neighbours(sampler, y, exc, classes, param_prefix, split, hint):
     """
     if "n_neighbors" not in str(exc) and "n_samples" not in str(exc):
         return None
-    # nested too: an imbalanced-learn Pipeline's steps, SMOTETomek(smote=SMOTE(...))
+    # nested too: an imbalanced-learn Pipeline's steps, SMOTETomek(smote=SMOTE(...)); the
+    # over-sampler's count is the one that failed (not a cleaning step's, ENN's n_neighbors)
     params = sampler.get_params(deep=True)
-    name = next(
-        (
-            p
-            for p in sorted(params, key=lambda p: (p.count("__"), p))
-            if p.rsplit("__", 1)[-1] in _NEIGHBOUR_PARAMS
-            and isinstance(params[p], Integral)
-            and not isinstance(params[p], bool)
-        ),
-        None,
-    )
-    if name is not None:
+    counts_neighbours = [
+        p
+        for p in sorted(params, key=lambda p: (p.count("__"), p))
+        if p.rsplit("__", 1)[-1] in _NEIGHBOUR_PARAMS
+        and isinstance(params[p], Integral)
+        and not isinstance(params[p], bool)
+    ]
+    over = [p for p in counts_neighbours if _over_samples(_owner(sampler, params, p))]
+    if over:
+        name = over[0]
         k = int(params[name])
     elif "smote" in params and params["smote"] is None:
         # SMOTETomek() and SMOTEENN() build SMOTE(k_neighbors=5) themselves
         name, k = "smote", 5
+    elif counts_neighbours:
+        name = counts_neighbours[0]
+        k = int(params[name])
     else:
         return None
     counts = np.bincount(y)

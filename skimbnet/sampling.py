@@ -410,6 +410,9 @@ class SamplerStrategy(BaseEstimator):
     #: whether the epochs it draws correct the class mix themselves, so that
     #: ``class_weight="auto"`` does not correct a second time
     corrects_class_mix: bool = True
+    #: whether its class mix moves over ``max_epochs`` (a schedule that early stopping
+    #: can cut short: the classifier warns when both are set)
+    follows_max_epochs: bool = False
 
     def build(
         self, y, max_epochs: int = 1, random_state: int | None = None, num_replicas=None, rank=None
@@ -609,6 +612,7 @@ class ProgressiveSampler(SamplerStrategy):
     """
 
     name = "progressive"
+    follows_max_epochs = True
 
     @property
     def corrects_class_mix(self) -> bool:

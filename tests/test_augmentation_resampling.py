@@ -496,3 +496,20 @@ def test_smotenc_columns_by_name_get_a_message_naming_positions(columns):
     with pytest.raises(ValueError, match=r"resampler__categorical_features=.*positions"):
         _net(resampler=SMOTENC(categorical_features=columns)).fit(X, y)
     _net(resampler=SMOTENC(categorical_features=[1])).fit(X, y)
+
+
+def test_a_progressive_sampler_beside_early_stopping_is_warned_of():
+    X, y = _data()
+    with pytest.warns(UserWarning, match=r"moves its class mix over max_epochs=3.*patience=None"):
+        _net(loss="ce", sampler="progressive", train_split=0.2, patience=5).fit(X, y)
+
+
+def test_the_neighbour_message_names_the_over_sampler_not_a_cleaning_step():
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    X, y = _data()
+    y = y.copy()
+    y[np.flatnonzero(y == 1)[4:]] = 0  # 4 rare rows
+    resampler = SMOTEENN(enn=EditedNearestNeighbours())
+    with pytest.raises(ValueError, match=r"use resampler__smote=SMOTE\(k_neighbors=3\)"):
+        _net(resampler=resampler).fit(X, y)

@@ -549,3 +549,57 @@ def test_a_datetime_column_is_named_as_not_numbers():
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(when=pd.date_range("2020", periods=60))
     with pytest.raises(TypeError, match="X has values that are not numbers; .*OneHotEncoder"):
         tiny_net(max_epochs=1).fit(frame, y)
+
+
+@pytest.mark.parametrize(
+    "classes, match",
+    [
+        ({0, 1, 2}, r"must be a 1-d list of class labels"),
+        ("abc", r"must be a 1-d list of class labels"),
+        ([[0, 1], [2, 3]], r"must be a 1-d list of class labels"),
+        ([0.0, 1.0, float("nan")], r"holds a missing label"),
+        ([0, 1, None], r"holds a missing label"),
+        ([0, "a", 1], r"mixes strings and numbers"),
+    ],
+    ids=["set", "string", "2d", "nan", "none", "mixed"],
+)
+def test_bad_classes_are_refused_by_name(classes, match):
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    with pytest.raises(ValueError, match=r"classes=.*" + match):
+        tiny_net(max_epochs=1).partial_fit(X, y, classes=classes)
+
+
+def test_other_classes_on_a_later_partial_fit_are_refused():
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    net = tiny_net(max_epochs=1).partial_fit(X, y)
+    net.partial_fit(X, y, classes=[0, 1])  # the same classes: the scikit-learn idiom
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\] differs from the classes"):
+        net.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"name every class in classes= at the first call"):
+        net.partial_fit(X, np.where(y == 1, 2, y))
+
+
+def test_a_stratified_split_names_the_class_by_its_label():
+    X, y = make_classification(80, 3, n_informative=2, n_redundant=0, random_state=0)
+    labels = np.array([3, 700])[y]
+    labels[0] = 10  # a class of one row
+    with pytest.raises(ValueError, match=r"\(class 10 has 1 row\)"):
+        tiny_net(train_split=0.2).fit(X, labels)
+
+
+def test_a_one_class_batch_with_a_resampler_is_refused_by_name():
+    from imblearn.over_sampling import RandomOverSampler
+
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    net = tiny_net(resampler=RandomOverSampler(), max_epochs=1)
+    with pytest.raises(ValueError, match=r"resampler=RandomOverSampler\(\) needs training rows"):
+        net.partial_fit(X[y == 0], y[y == 0], classes=[0, 1])
+
+
+def test_architecture_changes_before_a_warm_fit_are_warned_of():
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    net = tiny_net(max_epochs=1, warm_start=True).fit(X, y)
+    net.set_params(hidden_layer_sizes=(4,), weight_decay=0.5)
+    with pytest.warns(UserWarning, match=r"hidden_layer_sizes, weight_decay changed since"):
+        net.fit(X, y)
+    assert net.module_.layers[0].out_features == 16  # the network was kept

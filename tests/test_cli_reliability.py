@@ -24,6 +24,7 @@ QUICK = ["compare", "--dataset", "digits_8", "--strategies", "plain", "--no-prog
         (["--strategies", "plain,nope"], "unknown strategy nope; choose from"),
         (["--cv", "1"], "--cv must be at least 2"),
         (["--plot", "board.xyz"], "--plot board.xyz: matplotlib cannot write .xyz files"),
+        (["--json", "same.png", "--plot", "same.png"], "--json and --plot are the same file"),
     ],
 )
 def test_bad_output_paths_and_worker_counts_exit_2_before_any_fit(extra, message, capsys):

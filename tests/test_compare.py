@@ -453,14 +453,27 @@ def test_run_comparison_refuses_x_and_y_of_different_lengths():
         compare.run_comparison(np.vstack([X, X[:1]]), y, cv=2, progress=False)
 
 
-def test_load_csv_drops_the_row_numbers_to_csv_writes(tmp_path):
+@pytest.mark.parametrize("missing_target", [False, True])
+def test_load_csv_drops_the_row_numbers_to_csv_writes(tmp_path, missing_target):
     # sorted by class, the row number alone would predict the class
-    y = np.r_[["b"] * 50, ["a"] * 10]
+    y = np.r_[["b"] * 50, ["a"] * 10].astype(object)
+    if missing_target:
+        y[3] = None  # its row is dropped: the row numbers then have a gap
     path = tmp_path / "indexed.csv"
     pd.DataFrame({"x": np.zeros(60), "label": y}).to_csv(path)  # index=True
     X, labels, _, notes = compare.load_csv(path, "label")
-    assert X.shape == (60, 1)
+    assert X.shape == (60 - missing_target, 1)
     assert any("dropped column 'Unnamed: 0'" in note for note in notes)
+
+
+def test_load_csv_keeps_a_mostly_numeric_code_column_categorical(tmp_path):
+    path = tmp_path / "codes.csv"
+    codes = ["1", "2", "3", "5+"] * 15
+    pd.DataFrame({"size": codes, "x": np.arange(60.0), "label": ["a", "b"] * 30}).to_csv(
+        path, index=False
+    )
+    _, _, prep, _ = compare.load_csv(path, "label")
+    assert prep.categorical == ["size"]
 
 
 def test_load_csv_finds_another_separator(tmp_path):

@@ -453,3 +453,26 @@ def test_a_member_that_encodes_text_columns_gets_them_as_they_are():
     # the library's own network takes numbers only, and the error names the ensemble
     with pytest.raises(ValueError, match="BootstrapEnsembleClassifier takes numeric features"):
         tiny_ensemble(2, estimator=_member()).fit(X_text, y)
+
+
+def test_a_member_with_classes_of_its_own_is_refused_at_fit():
+    X, y = make_classification(200, 5, n_informative=3, weights=[0.8], random_state=0)
+    labels = np.array([3, 10])[y]
+    member = tiny_net(classes=[3, 10, 99], max_epochs=2)
+    ensemble = tiny_ensemble(n_estimators=2, estimator=member)
+    with pytest.raises(ValueError, match=r"fitted with classes \[3, 10, 99\], but y has the"):
+        ensemble.fit(X, labels)
+    assert not hasattr(ensemble, "estimators_")
+
+
+def test_a_resampler_that_removes_a_class_from_the_members_is_refused():
+    from imblearn.under_sampling import RandomUnderSampler
+
+    X, y = make_classification(
+        200, 5, n_informative=3, n_classes=3, weights=[0.6, 0.3], random_state=0
+    )
+    ensemble = tiny_ensemble(
+        n_estimators=2, resampler=RandomUnderSampler(sampling_strategy={2: 0})
+    )
+    with pytest.raises(ValueError, match=r"removed every row of class 2 from a member's draw"):
+        ensemble.fit(X, y)

@@ -616,3 +616,26 @@ def test_loss_messages_say_what_to_pass(params, error, match):
     X, y = make_classification(100, 6, weights=[0.85], random_state=0)
     with pytest.raises(error, match=match):
         tiny_net(**params).fit(X, y)
+
+
+class _FailsWhenWeighted(LossStrategy):
+    """A loss whose weighted path fails (as a user's may)."""
+
+    def build(self, class_counts):
+        class Module(LossModule):
+            def forward(self, logits, target, sample_weight=None):
+                if sample_weight is not None:
+                    raise RuntimeError("weights are not supported")
+                return F.cross_entropy(logits, target)
+
+        return Module()
+
+
+def test_the_first_pass_check_runs_the_loss_with_the_training_weights():
+    X, y = make_classification(200, 6, weights=[0.85], random_state=0)
+    net = tiny_net().fit(X, y)
+    before = net.predict_proba(X)
+    net.set_params(loss=_FailsWhenWeighted(), class_weight="balanced")
+    with pytest.raises(ValueError, match=r"loss=_FailsWhenWeighted\(\) failed.*not supported"):
+        net.fit(X, y)
+    np.testing.assert_array_equal(net.predict_proba(X), before)
