@@ -1239,11 +1239,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _encode_targets(self, y, classes, continue_training):
         if continue_training:
             known = self.classes_
-            if classes is not None and not np.array_equal(checked_classes(classes), known):
+            given = None if classes is None else checked_classes(classes)
+            if given is not None and not np.array_equal(given, known):
                 raise ValueError(
-                    f"classes={checked_classes(classes).tolist()} differs from the classes of "
-                    f"the first fit, {known.tolist()}; a partial_fit or warm_start fit keeps "
-                    "them (refit with warm_start=False for others)."
+                    f"classes={given.tolist()} differs from the classes of the first fit, "
+                    f"{known.tolist()}; a partial_fit or warm_start fit keeps them (refit "
+                    "with warm_start=False for others)."
                 )
             unknown = np.setdiff1d(np.unique(y), known)
             if len(unknown):

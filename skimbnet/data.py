@@ -84,6 +84,14 @@ def check_logit_adjustment(value):
     return float(value)
 
 
+def _missing_labels(values: np.ndarray) -> np.ndarray:
+    """Where an object array holds a missing label: None, NaN, ``pandas.NA``, NaT."""
+    pandas = sys.modules.get("pandas")  # pandas.NA exists only where pandas is loaded
+    if pandas is not None:
+        return pandas.isna(values)  # pandas.NA's comparisons raise: pandas must judge it
+    return np.equal(values, None) | np.not_equal(values, values)
+
+
 def check_labels(y) -> None:
     """Reject missing labels (``None``, NaN or ``pandas.NA`` in an object ``y``) clearly.
 
@@ -93,12 +101,7 @@ def check_labels(y) -> None:
     y = np.asarray(y)
     if y.dtype != object or y.ndim != 1:
         return  # numeric NaN is reported by scikit-learn's own check ("Input y contains NaN")
-    pandas = sys.modules.get("pandas")  # pandas.NA exists only where pandas is loaded
-    if pandas is not None:
-        is_missing = pandas.isna(y)  # None, NaN, pandas.NA (whose comparisons raise), NaT
-    else:
-        is_missing = np.equal(y, None) | np.not_equal(y, y)
-    missing = np.flatnonzero(is_missing)
+    missing = np.flatnonzero(_missing_labels(y))
     if len(missing):
         raise ValueError(
             f"y has {len(missing)} missing label(s) (None, NaN or pandas.NA), the first at row "
@@ -120,10 +123,7 @@ def checked_classes(classes, param: str = "classes") -> np.ndarray:
             "['common', 'rare']."
         )
     values = np.asarray(classes, dtype=object)
-    pandas = sys.modules.get("pandas")
-    missing = pandas.isna(values) if pandas is not None else np.not_equal(values, values)
-    missing = missing | np.equal(values, None)
-    if np.any(missing):
+    if np.any(_missing_labels(values)):
         raise ValueError(f"{param}={list(values)!r} holds a missing label (None or NaN).")
     kinds = {isinstance(python_scalar(v), str) for v in values}
     if len(kinds) > 1:

@@ -501,14 +501,14 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 self, X, reset=False, **_validate_X_kwargs(self.estimator_)
             )
 
-    def _member_columns(self, member):
-        """Columns of ``classes_`` that the member's ``classes_`` map to."""
-        member_classes = np.asarray(member.classes_)
-        columns = np.searchsorted(self.classes_, member_classes)
-        columns = np.clip(columns, 0, len(self.classes_) - 1)
-        if not np.all(self.classes_[columns] == member_classes):
+    def _columns(self, labels):
+        """Columns of ``classes_`` that ``labels`` (a member's ``classes_`` or its
+        predictions) map to; a label outside ``classes_`` is an error."""
+        labels = np.asarray(labels)
+        columns = np.clip(np.searchsorted(self.classes_, labels), 0, len(self.classes_) - 1)
+        if not np.all(self.classes_[columns] == labels):
             raise ValueError(
-                f"a member predicts classes {member_classes.tolist()} that are not all in "
+                f"a member predicts classes {np.unique(labels).tolist()} that are not all in "
                 f"classes_={self.classes_.tolist()}."
             )
         return columns
@@ -526,16 +526,9 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
         proba = np.zeros((X.shape[0], len(self.classes_)))
         for member in self.estimators_:
             if self.voting == "soft":
-                proba[:, self._member_columns(member)] += member.predict_proba(X)
+                proba[:, self._columns(member.classes_)] += member.predict_proba(X)
             else:
-                predicted = member.predict(X)
-                votes = np.searchsorted(self.classes_, predicted)
-                votes = np.clip(votes, 0, len(self.classes_) - 1)
-                if not np.all(self.classes_[votes] == predicted):
-                    raise ValueError(
-                        f"a member predicts labels outside classes_={self.classes_.tolist()}."
-                    )
-                proba[np.arange(X.shape[0]), votes] += 1
+                proba[np.arange(X.shape[0]), self._columns(member.predict(X))] += 1
         return proba / len(self.estimators_)
 
     def predict_log_proba(self, X):

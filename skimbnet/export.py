@@ -145,7 +145,7 @@ class _EnsembleProbabilities(nn.Module):
         # member probabilities -> ensemble columns (members may know fewer classes)
         maps = []
         for member in ensemble.estimators_:
-            columns = ensemble._member_columns(member)
+            columns = ensemble._columns(member.classes_)
             one_hot = np.zeros((len(columns), len(ensemble.classes_)))
             one_hot[np.arange(len(columns)), columns] = 1.0
             maps.append(_float32(one_hot))
