@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
 
 
 def _all_subclasses(cls):
@@ -22,6 +23,26 @@ def got(value, param: str) -> str:
     if isinstance(value, type):
         return f"the class {value.__name__}; pass an instance: {param}={value.__name__}()"
     return type(value).__name__
+
+
+def refuse_classes(owner, names) -> None:
+    """Refuse a class where an instance is meant, naming the fix.
+
+    scikit-learn's constraint check would name the accepted types but not
+    the fix (``SMOTE()`` for ``SMOTE``); it runs after this.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``ValueError`` and ``TypeError``, as scikit-learn raises.
+    """
+    for name in names:
+        value = getattr(owner, name)
+        if isinstance(value, type):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(owner).__name__} takes an instance, "
+                f"got {got(value, name)}."
+            )
 
 
 def resolve(value, base: type, param: str, kind: str):

@@ -43,6 +43,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from ._atomic import KeptOnError
 from ._devices import check_device
 from ._seeding import seeded_torch, torch_rng_held, torch_rng_locked
+from ._strategies import refuse_classes
 from ._threads import faster_threads, limited_threads, wanted_threads, work_per_row
 from ._training import (
     PREDICT_CHUNK,
@@ -674,6 +675,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
             )
 
     def _check_params(self):
+        # (a torch loss class is a valid loss=; check_resampler and check_augment
+        # name the fix for theirs)
+        refuse_classes(self, ("sampler",))
         validate_parameter_constraints(
             self._parameter_constraints,
             {k: getattr(self, k) for k in self._init_param_names()},

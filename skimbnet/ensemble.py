@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._atomic import KeptOnError
 from ._interrupt import noting_sigint
+from ._strategies import refuse_classes
 from ._threads import limited_threads
 from .classifier import BalancedNetClassifier, _sklearn_repr
 from .data import check_labels, check_single_output, numeric_input, python_scalar
@@ -379,6 +380,7 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             return self._fit(X, y)
 
     def _fit(self, X, y):
+        refuse_classes(self, ("estimator", "resampler"))
         self._validate_params()
         for name in ("n_estimators", "samples_per_class"):
             value = getattr(self, name)

@@ -17,6 +17,7 @@ from tiny_models import imbalanced, tiny_net
 
 from skimbnet import EpochResampler, GaussianNoise
 from skimbnet.resampling import redraw_training_split, resample_training_split
+from skimbnet.sampling import ProgressiveSampler
 
 ALIASES = ["natural", "balanced", "sqrt", "progressive", "undersample"]
 
@@ -397,8 +398,9 @@ def test_strategy_parameters_without_their_strategy_are_refused(param):
         (dict(resampler=SMOTE), r"got the class SMOTE; pass an instance: resampler=SMOTE\(\)"),
         (dict(resampler=EpochResampler(SMOTE)), r"got the class SMOTE; pass an instance"),
         (dict(augment=GaussianNoise), r"pass an instance: augment=GaussianNoise\(\)"),
+        (dict(sampler=ProgressiveSampler), r"pass an instance: sampler=ProgressiveSampler\(\)"),
     ],
-    ids=["resampler", "epoch_resampler", "augment"],
+    ids=["resampler", "epoch_resampler", "augment", "sampler"],
 )
 def test_a_class_where_an_instance_is_expected_says_so(params, match):
     X, y = _data()

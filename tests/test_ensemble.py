@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from imblearn.under_sampling import RandomUnderSampler
 from imblearn.utils import estimator_checks as imblearn_checks
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
@@ -262,6 +263,8 @@ def test_reproducible_and_members_differ():
         (dict(n_estimators=0), r"'n_estimators' parameter"),
         (dict(torch_threads=0), r"'torch_threads' parameter"),
         (dict(estimator="net"), r"'estimator' parameter"),
+        (dict(estimator=LogisticRegression), r"estimator=LogisticRegression\(\)"),
+        (dict(resampler=RandomUnderSampler), r"pass an instance: resampler=RandomUnderSampler\(\)"),
     ],
 )
 def test_clear_errors(params, match):
@@ -466,8 +469,6 @@ def test_a_member_with_classes_of_its_own_is_refused_at_fit():
 
 
 def test_a_resampler_that_removes_a_class_from_the_members_is_refused():
-    from imblearn.under_sampling import RandomUnderSampler
-
     X, y = make_classification(
         200, 5, n_informative=3, n_classes=3, weights=[0.6, 0.3], random_state=0
     )
