@@ -337,7 +337,10 @@ class ActionBalancedReplay:
         """``value`` as this buffer's array type (numpy, or a tensor on the device)."""
         if self.device is None:
             if hasattr(value, "detach"):
-                value = value.detach().cpu().numpy()
+                value = value.detach().cpu()
+                if str(value.dtype) == "torch.bfloat16":
+                    value = value.float()  # numpy has no bfloat16 (see _numpy_dtype)
+                value = value.numpy()
             return np.asarray(value)
         import torch
 
@@ -884,7 +887,8 @@ class ActionBalancedReplay:
         """Replace the contents, step and random state with those of :meth:`state_dict`.
 
         The rows may come from a buffer with numpy or torch storage, on any
-        device; they are converted to this buffer's. A buffer restored from a
+        device; they are converted to this buffer's (bfloat16 rows become float32
+        in numpy storage, which has no bfloat16). A buffer restored from a
         state dict draws the same batches as the one it was taken from (same
         strategy and ``max_repeat``). When the state holds more transitions
         than ``capacity``, the oldest are evicted.

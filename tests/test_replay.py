@@ -450,6 +450,20 @@ def test_state_dict_moves_between_numpy_and_torch_storage():
             )
 
 
+def test_a_bfloat16_torch_buffer_moves_to_numpy_storage_as_float32():
+    states = torch.randn(6, 3).to(torch.bfloat16)
+    as_torch = ActionBalancedReplay(10, device="cpu", random_state=0)
+    as_torch.extend(states, [0, 1, 0, 1, 0, 1])
+    for numpy_buffer in (ActionBalancedReplay(10), ActionBalancedReplay(10)):
+        numpy_buffer.load_state_dict(as_torch.state_dict())
+        stored = numpy_buffer.state_dict()["fields"]["state"]
+        assert stored.dtype == np.float32
+        np.testing.assert_array_equal(stored, states.float().numpy())
+    direct = ActionBalancedReplay(10)
+    direct.extend(states, [0, 1, 0, 1, 0, 1])  # a bfloat16 tensor into numpy storage
+    np.testing.assert_array_equal(direct.state_dict()["fields"]["state"], states.float().numpy())
+
+
 def module_schedule(step):
     return "balanced" if step < 3 else "natural"
 
