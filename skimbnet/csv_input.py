@@ -102,6 +102,11 @@ def load_csv(path, target: str):
         raise CompareInputError(
             f"target column {target!r} not in {path} (columns: {columns}"
             f"{', ...' if len(frame.columns) > 20 else ''})"
+            + (
+                "; the first row looks like data: the file needs a header row of column names"
+                if _all_numbers(frame.columns)
+                else ""
+            )
         )
     first = frame.columns[0]
     if first == "Unnamed: 0" and first != target:
@@ -184,3 +189,12 @@ def load_csv(path, target: str):
     if not prep.needed:
         X = X.to_numpy(dtype=np.float64)
     return X, y, prep, notes
+
+
+def _all_numbers(names) -> bool:
+    """Whether every column name reads as a number (a file without a header row)."""
+    try:
+        [float(str(name)) for name in names]
+    except ValueError:
+        return False
+    return True

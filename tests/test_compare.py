@@ -200,6 +200,7 @@ def _bad_csv(tmp_path, **columns):
             "(drop its rows or merge it into another class)",
         ),
         ("report_over_input", "is the input CSV; write the report elsewhere"),
+        ("no_header", "the first row looks like data: the file needs a header row"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
@@ -247,6 +248,7 @@ def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
         ],
         "header_only": lambda: [_bad_csv(tmp_path, x=[], label=[]), "--target", "label"],
         "blank_file": lambda: [_blank(tmp_path), "--target", "label"],
+        "no_header": lambda: [_headerless(tmp_path, x, label == "a"), "--target", "label"],
         "one_row": lambda: [_bad_csv(tmp_path, x=x[:1], label=label[:1]), "--target", "label"],
         "no_features": lambda: [_bad_csv(tmp_path, label=label), "--target", "label"],
         "unknown_strategy": lambda: [
@@ -282,6 +284,12 @@ def test_bad_input_exits_2_with_a_message(case, message, tmp_path, capsys):
     code, out, err = run(argv, capsys)
     assert code == 2
     assert err.startswith("skimbnet compare: error:") and message in err
+
+
+def _headerless(tmp_path, *columns):
+    path = tmp_path / "no_header.csv"
+    pd.DataFrame(dict(enumerate(columns))).astype(float).to_csv(path, index=False, header=False)
+    return str(path)
 
 
 def _blank(tmp_path):
