@@ -38,7 +38,7 @@ from skorch.dataset import Dataset as SkorchDataset
 from skorch.history import History
 from skorch.utils import data_from_dataset, to_numpy, to_tensor
 from torch.nn.modules.dropout import _DropoutNd
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset, Subset, default_collate
 
 from ._atomic import KeptOnError
 from ._devices import check_device
@@ -1430,7 +1430,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if valid_idx is not None:
             return train_idx, (X[valid_idx], y_encoded[valid_idx], sample_weight[valid_idx])
         # a predefined validation set (skorch's predefined_split): its own rows and labels
-        X_v, y_v = data_from_dataset(valid)
+        X_v, y_v = _rows_and_labels(valid)
         with numeric_input(type(self).__name__, "train_split"):
             X_v = validate_data(self, X_v, reset=False, dtype=(np.float64, np.float32))
         y_v = np.asarray(y_v)
@@ -2091,6 +2091,25 @@ class _ValidationEarlyStopping(EarlyStopping):
     def on_epoch_end(self, net, **kwargs):
         if self.monitor in net.history[-1]:
             super().on_epoch_end(net, **kwargs)
+
+
+def _rows_and_labels(dataset):
+    """``(X, y)`` of a validation dataset: a skorch Dataset's or TensorDataset's
+    arrays, or any map-style torch Dataset of ``(x, y)`` items, collated."""
+    try:
+        return data_from_dataset(dataset)
+    except (AttributeError, TypeError, ValueError):
+        pass  # skorch finds no arrays to index: read the items
+    try:
+        items = [dataset[i] for i in range(len(dataset))]
+        X, y = default_collate(items)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(
+            "train_split's validation set must be a skorch Dataset or a torch Dataset whose "
+            f"items are (x, y) pairs of rows and labels; reading {type(dataset).__name__} "
+            f"failed: {exc}"
+        ) from exc
+    return to_numpy(X), to_numpy(y)
 
 
 def _is_ours(component) -> bool:

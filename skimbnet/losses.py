@@ -677,7 +677,12 @@ class TorchLoss(LossStrategy):
     wraps it in this strategy. The module maps ``(logits, y)`` to a scalar;
     with row weights (``sample_weight`` or class weights) it is called with
     ``reduction="none"`` and the per-row losses are averaged as
-    ``sum(w * l) / sum(w)`` (summed as ``sum(w * l)`` for ``reduction="sum"``).
+    ``sum(w * l) / sum(w)`` (summed as ``sum(w * l)`` for ``reduction="sum"``);
+    for ``CrossEntropyLoss`` and ``NLLLoss`` the row weights are multiplied
+    by their own ``weight[y]`` in that mean, as torch normalises them, so
+    weights of 1 give the criterion's own loss. ``NLLLoss``, skorch's default
+    criterion, takes log-probabilities: it gets the log-softmax of the logits
+    (skorch gives it the log of the module's probabilities).
     It corrects the class mix only when given its own ``weight`` or
     ``pos_weight``; otherwise ``class_weight="auto"`` gives balanced class
     weights. Its tensors follow the network's dtype and device.
@@ -802,18 +807,40 @@ class _TorchLossModule(LossModule):
         self.criterion = criterion
         self.per_row = copy.deepcopy(criterion)
         self.per_row.reduction = "none"
+        # NLLLoss (skorch's default criterion) takes log-probabilities; skorch gives it
+        # the log of the module's softmax, and the module here returns logits
+        self.takes_log_probabilities = isinstance(criterion, nn.NLLLoss)
 
     def forward(self, logits, target, sample_weight=None):
         buffer = next(self.buffers(), None)
         if buffer is not None and (buffer.dtype, buffer.device) != (logits.dtype, logits.device):
             # a criterion built with weight=torch.tensor([...]) in another dtype or device
             self.to(device=logits.device, dtype=logits.dtype)
+        if self.takes_log_probabilities:
+            logits = torch.log_softmax(logits, dim=-1)
         if sample_weight is None:
             return self.criterion(logits, target)
         losses = self.per_row(logits, target)
         if getattr(self.criterion, "reduction", "mean") == "sum":
             return (losses * sample_weight).sum()
-        return weighted_mean(losses, sample_weight)
+        # the per-row losses hold weight[y] already; torch's mean divides by its sum too
+        norm = (sample_weight * self._class_weight_of(target)).sum().clamp_min(1e-12)
+        return (losses * sample_weight).sum() / norm
+
+    def _class_weight_of(self, target):
+        """Each row's weight in the criterion's own mean: ``weight[y]`` for
+        CrossEntropyLoss and NLLLoss with ``weight=`` (torch divides their mean by
+        ``sum(weight[y])``, not by the row count), 0 for ``ignore_index``, else 1."""
+        if (
+            not isinstance(self.criterion, (nn.CrossEntropyLoss, nn.NLLLoss))
+            or target.is_floating_point()  # class probabilities: torch divides by the rows
+        ):
+            return 1.0
+        kept = target != self.criterion.ignore_index
+        weight = self.criterion.weight
+        if weight is None:
+            return kept.to(torch.get_default_dtype())
+        return torch.where(kept, weight[target.clamp(0, len(weight) - 1)], 0.0)
 
 
 def resolve_loss(loss) -> LossStrategy:

@@ -590,6 +590,42 @@ def test_a_summed_torch_loss_sums_weighted_rows_too():
         TorchLoss(torch.nn.CrossEntropyLoss(reduction="none")).build(np.array([3, 3]))
 
 
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 10.0], dtype=torch.float64)),
+        torch.nn.CrossEntropyLoss(
+            weight=torch.tensor([1.0, 3.0], dtype=torch.float64), label_smoothing=0.1
+        ),
+        torch.nn.NLLLoss(weight=torch.tensor([1.0, 4.0], dtype=torch.float64)),
+        torch.nn.CrossEntropyLoss(ignore_index=1),
+        torch.nn.CrossEntropyLoss(),
+    ],
+    ids=["weight", "weight_smoothing", "nll_weight", "ignore_index", "plain"],
+)
+def test_row_weights_of_one_give_the_torch_losss_own_mean(criterion):
+    # torch divides a class-weighted mean by sum(weight[y]); weights of 1 must not change it
+    z = torch.randn(8, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 0, 0, 1, 0, 0, 1])
+    module = TorchLoss(criterion).build(np.array([5, 3]))
+    torch.testing.assert_close(module(z, y, torch.ones(8, dtype=torch.float64)), module(z, y))
+    w = torch.rand(8, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(module(z, y, 3 * w), module(z, y, w))  # only ratios matter
+
+
+def test_nll_loss_gets_log_probabilities_as_in_skorch():
+    # skorch's default criterion; on raw logits -mean(z_y) has no lower bound
+    z = torch.randn(8, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 0])
+    module = TorchLoss(torch.nn.NLLLoss).build(np.array([4, 2, 2]))
+    torch.testing.assert_close(module(z, y), F.cross_entropy(z, y))
+    X, t = make_classification(300, 6, weights=[0.85], random_state=0)
+    nll = tiny_net(loss=torch.nn.NLLLoss, max_epochs=6).fit(X, t)
+    ce = tiny_net(loss=torch.nn.CrossEntropyLoss, max_epochs=6).fit(X, t)
+    assert min(nll.history[:, "train_loss"]) > 0
+    np.testing.assert_allclose(nll.predict_proba(X), ce.predict_proba(X), atol=1e-6)
+
+
 def test_a_loss_that_fails_on_the_first_batch_leaves_the_fitted_net_as_it_was():
     X, y = make_classification(200, 6, weights=[0.85], random_state=0)
     net = tiny_net().fit(X, y)

@@ -433,6 +433,31 @@ def test_valid_split_and_predefined_split(data):
     assert net.history[-1, "batches", -1]["valid_batch_size"] == 50
 
 
+class _Rows(torch.utils.data.Dataset):
+    """A map-style torch Dataset of (x, y) items, with no arrays for skorch to index."""
+
+    def __init__(self, X, y, pairs=True):
+        self.items, self.pairs = list(zip(X, y)), pairs
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        x, label = self.items[i]
+        return (torch.as_tensor(x), int(label)) if self.pairs else torch.as_tensor(x)
+
+
+def test_predefined_split_takes_any_torch_dataset_of_pairs(data):
+    X, y = data
+    reference = _net(train_split=predefined_split(Dataset(X[:50], y[:50]))).fit(X, y)
+    for held_out in (_Rows(X[:50], y[:50]), torch.utils.data.Subset(_Rows(X, y), list(range(50)))):
+        net = _net(train_split=predefined_split(held_out)).fit(X, y)
+        assert net.history[-1, "batches", -1]["valid_batch_size"] == 50
+        assert net.history[:, "valid_loss"] == pytest.approx(reference.history[:, "valid_loss"])
+    with pytest.raises(ValueError, match=r"items are \(x, y\) pairs.*reading _Rows failed"):
+        _net(train_split=predefined_split(_Rows(X[:50], y[:50], pairs=False))).fit(X, y)
+
+
 def test_iterator_train_parameters_take_skorchs_dataloader_path(data):
     X, y = data
     net = _net(iterator_train__drop_last=True).fit(X, y)
