@@ -1871,7 +1871,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
     def _logits(self, X):
         """Decision logits of ``X`` (array-like, tensor or Dataset), as a CPU tensor."""
         check_is_fitted(self)
-        if isinstance(X, Mapping) and set(X) == {"X", "sample_weight"}:
+        if isinstance(X, Mapping) and not sp.issparse(X) and set(X) == {"X", "sample_weight"}:
             X = X["X"]  # a training batch of weighted rows (skorch's BatchScoring scores it)
         if not isinstance(X, (Dataset, torch.Tensor)):
             with numeric_input(type(self).__name__, value=X):

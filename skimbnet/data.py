@@ -33,6 +33,7 @@ _NOT_NUMBERS = (
     "argument must be a string or a",
     "is not compatible with arrays of bytes/strings",
     "could not be promoted",  # a datetime column beside numbers
+    "Cannot cast",  # pandas' category or str column beside a bool one
 )
 
 
@@ -44,7 +45,7 @@ def numeric_input(estimator_name: str, param: str = "X", value=None):
     match on it); the exception type is kept too. A dict ``value`` (skorch's
     several-inputs form) is refused first, by name.
     """
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) and not sp.issparse(value):  # a dok_matrix is a dict
         raise TypeError(
             f"{param} is a {type(value).__name__} (keys {sorted(map(str, value))[:5]}): "
             f"{estimator_name} takes one numeric array-like of shape (n_samples, n_features), "

@@ -551,6 +551,14 @@ def test_a_datetime_column_is_named_as_not_numbers():
         tiny_net(max_epochs=1).fit(frame, y)
 
 
+def test_a_category_column_beside_a_bool_one_is_named_as_not_numbers():
+    pd = pytest.importorskip("pandas")
+    _, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    frame = pd.DataFrame({"c": pd.Categorical(["x", "y"] * 30), "b": [True, False] * 30})
+    with pytest.raises(ValueError, match="X has values that are not numbers; .*OneHotEncoder"):
+        tiny_net(max_epochs=1).fit(frame, y)
+
+
 @pytest.mark.parametrize(
     "classes, match",
     [

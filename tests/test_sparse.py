@@ -38,7 +38,7 @@ def test_tag():
     assert get_tags(BalancedNetClassifier()).input_tags.sparse
 
 
-@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "dok"])  # a dok_matrix is a dict too
 @pytest.mark.parametrize(
     "params",
     [
@@ -143,8 +143,10 @@ def test_one_hot_column_transformer():
 def test_ensemble(data):
     X, y, _ = data
     dense = tiny_ensemble().fit(X, y)
-    sparse = tiny_ensemble().fit(sp.csr_matrix(X), y)
-    assert np.abs(sparse.predict_proba(sp.csr_matrix(X)) - dense.predict_proba(X)).max() <= 1e-6
+    for fmt in ("csr", "dok"):
+        sparse = tiny_ensemble().fit(sp.csr_matrix(X).asformat(fmt), y)
+        got = sparse.predict_proba(sp.csr_matrix(X).asformat(fmt))
+        assert np.abs(got - dense.predict_proba(X)).max() <= 1e-6
 
 
 def test_augment_needs_dense(data):
