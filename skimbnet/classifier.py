@@ -358,7 +358,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Seeds the split, the initial weights, the sampling and the dropout;
         the same seed gives the same predictions on CPU, also for fits in
         threads of one process. The global torch random state is left as it
-        was.
+        was. A callable ``train_split`` (skorch's ``ValidSplit``) splits
+        with its own ``random_state``.
     classes : array-like or None, default=None
         Every class label, when known up front (as skorch's ``classes``): a
         1-d list of labels of one kind, without missing values. ``fit`` and
@@ -366,6 +367,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``initialize()`` before ``fit`` can size a custom module for
         ``load_params``. A later ``partial_fit`` or ``warm_start`` fit keeps
         the first fit's classes (other ``classes`` there are an error).
+        scikit-learn's ``cross_val_predict(method="predict_proba")`` encodes
+        ``y`` as 0, 1, ... before ``fit``: leave ``classes`` out there.
     **kwargs
         ``module__*``, ``optimizer__*``, ``callbacks__*``, ``loss__*``,
         ``sampler__*``, ``resampler__*`` and ``augment__*`` parameters.
@@ -646,11 +649,43 @@ class BalancedNetClassifier(NeuralNetClassifier):
             # a plain attribute until fit; skorch would build the callbacks now
             strategy["callbacks"] = params["callbacks"]
         for key, value in strategy.items():
-            setattr(self, key, value)
+            if self._is_objects_own(key, value, params):
+                # get_params(deep=True) exports a strategy object's parameters; set back
+                # unchanged (set_params(**get_params())) they are no-ops, not extras
+                # that would outlive the object
+                vars(self).pop(key, None)
+            else:
+                setattr(self, key, value)
         rest = {k: v for k, v in params.items() if k not in strategy}
         if rest:
             super().set_params(**rest)
         return self
+
+    def _is_objects_own(self, key, value, params) -> bool:
+        """Whether ``key`` (``resampler__k_neighbors``) is a parameter of the
+        strategy object it names (the one in ``params`` or set), at ``value``."""
+        prefix, _, name = key.partition("__")
+        component = params.get(prefix, getattr(self, prefix, None))
+        if not name or isinstance(component, type) or not hasattr(component, "get_params"):
+            return False
+        own = component.get_params(deep=True)
+        if name not in own:
+            return False
+        if own[name] is value:
+            return True
+        scalars = (str, bool, Real, type(None))
+        return isinstance(value, scalars) and isinstance(own[name], scalars) and own[name] == value
+
+    def _get_params_callbacks(self, deep=True):
+        # the default callbacks built from patience, weight_averaging and scoring are
+        # left out: copied (Net(**net.get_params())) they would outlive those parameters
+        metric = validation_metric_name(self.scoring)
+        derived = {"weight_averaging", "early_stopping", f"valid_{metric}"}
+        return {
+            key: value
+            for key, value in super()._get_params_callbacks(deep=deep).items()
+            if key.split("__")[1] not in derived
+        }
 
     def _validate_params(self):
         extra = self._extra_param_names()
@@ -1144,6 +1179,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         and the fit's seed.
         """
         self._check_params()
+        if isinstance(X, Dataset):
+            raise TypeError(
+                f"X is a {type(X).__name__} (a torch Dataset): {type(self).__name__}.fit takes "
+                "arrays X and y, as scikit-learn estimators do; pass the arrays (a skorch "
+                "Dataset's .X and .y), or give a validation Dataset as "
+                "train_split=skorch.helper.predefined_split(dataset)."
+            )
         check_labels(y)
         check_single_output(y, type(self).__name__)
         with numeric_input(type(self).__name__, value=X):
@@ -1565,11 +1607,17 @@ class BalancedNetClassifier(NeuralNetClassifier):
         """
         if not self.member_bootstrap:
             return rows
-        k = getattr(self.module_, "n_members", 1)
-        if k < 2:
+        k = getattr(self.module_, "n_members", None)
+        if k is None or k < 2:
+            has = (
+                f"this module has {k}"
+                if k is not None
+                else f"{type(self.module_).__name__} has no n_members attribute (a custom "
+                "module of (n, k, classes) outputs needs one, set to k)"
+            )
             raise ValueError(
-                f"member_bootstrap=True needs a module of several members (n_members > 1); "
-                f"this module has {k}."
+                "member_bootstrap=True needs a module of several members (n_members > 1); "
+                f"{has}."
             )
         X_rows, y_rows, weight = rows
         n = len(y_rows)

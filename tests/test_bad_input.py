@@ -551,6 +551,15 @@ def test_a_datetime_column_is_named_as_not_numbers():
         tiny_net(max_epochs=1).fit(frame, y)
 
 
+@pytest.mark.parametrize("with_y", [False, True])
+def test_a_dataset_as_x_at_fit_is_refused_by_name(with_y):
+    from skorch.dataset import Dataset
+
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    with pytest.raises(TypeError, match=r"X is a Dataset \(a torch Dataset\): .*predefined_split"):
+        tiny_net(max_epochs=1).fit(Dataset(X, y), y if with_y else None)
+
+
 def test_a_category_column_beside_a_bool_one_is_named_as_not_numbers():
     pd = pytest.importorskip("pandas")
     _, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from tiny_models import imbalanced, tiny_net
 
 from skimbnet import BalancedNetClassifier
@@ -69,3 +70,14 @@ def test_member_bootstrap_needs_several_members():
     X, y = imbalanced(100)
     with pytest.raises(ValueError, match=r"member_bootstrap=True needs .*n_members > 1"):
         tiny_net(n_members=1, member_bootstrap=True).fit(X, y)
+
+    class ThreeMembers(torch.nn.Module):  # (n, 3, classes) outputs, no n_members attribute
+        def __init__(self):
+            super().__init__()
+            self.out = torch.nn.Linear(X.shape[1], 3 * 2)
+
+        def forward(self, x):
+            return self.out(x).reshape(len(x), 3, 2)
+
+    with pytest.raises(ValueError, match=r"ThreeMembers has no n_members attribute"):
+        tiny_net(module=ThreeMembers, member_bootstrap=True).fit(X, y)

@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
+from imblearn.over_sampling import ADASYN, SMOTE
 from imblearn.under_sampling import RandomUnderSampler
 from skorch.callbacks import (
     BatchScoring,
@@ -30,7 +31,7 @@ from skorch.utils import freeze_parameter
 from tiny_models import Linear, fit_and_restore, tiny_net
 
 from skimbnet import BalancedNetClassifier
-from skimbnet.losses import available_losses
+from skimbnet.losses import FocalLoss, available_losses
 from skimbnet.resampling import EpochResampler
 
 
@@ -431,6 +432,38 @@ def test_valid_split_and_predefined_split(data):
     held_out = Dataset(X[:50], y[:50])
     net = _net(train_split=predefined_split(held_out)).fit(X, y)
     assert net.history[-1, "batches", -1]["valid_batch_size"] == 50
+
+
+def test_copied_parameters_do_not_freeze_the_callbacks_they_build(data):
+    # patience, weight_averaging and scoring build default callbacks; a deep copy of
+    # the parameters (both ways skorch users make one) must leave them in charge
+    X, y = data
+    source = _net(train_split=0.3, patience=30, max_epochs=12, lr=1e-5)
+    params = source.get_params()
+    assert not any(k.startswith("callbacks__early_stopping") for k in params)
+    by_set = _net().set_params(**params).set_params(patience=1, weight_averaging=0.5)
+    by_init = type(source)(**params).set_params(patience=1, weight_averaging=0.5)
+    for net in (by_set, by_init):
+        net.fit(X, y)
+        callbacks = dict(net.callbacks_)
+        assert callbacks["early_stopping"].patience == 1
+        assert callbacks["weight_averaging"].start == 0.5
+        assert len(net.history) < 12  # stopped early: patience 1 on a rate of 1e-5
+    assert "callbacks__epoch_timer" in params  # the others' parameters stay listed
+
+
+def test_set_params_of_get_params_leaves_no_strategy_extras(data):
+    X, y = data
+    net = _net(resampler=SMOTE(), loss=FocalLoss(gamma=1.0))
+    before = net.get_params(deep=False)
+    net.set_params(**net.get_params())
+    added = set(net.get_params(deep=False)) - set(before)
+    assert not [k for k in added if k.split("__")[0] in ("resampler", "loss")]
+    net.set_params(resampler=ADASYN(), loss=FocalLoss(gamma=3.0)).fit(X, y)
+    assert net.criterion_.gamma == 3.0
+    changed = _net(resampler=SMOTE(), resampler__k_neighbors=3).set_params(resampler__k_neighbors=5)
+    assert "resampler__k_neighbors" not in vars(changed)  # back to the object's own 5
+    assert _net(resampler=SMOTE()).set_params(resampler__k_neighbors=2).resampler__k_neighbors == 2
 
 
 class _Rows(torch.utils.data.Dataset):
