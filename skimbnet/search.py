@@ -46,9 +46,9 @@ BACKENDS = ("optuna", "sklearn")
 #: network shapes searched by default (the default MLP only)
 DEFAULT_HIDDEN_LAYER_SIZES = ((32,), (64,), (128,), (64, 32), (128, 64), (256, 128))
 #: class weightings searched by default (networks; ensemble members train on balanced draws):
-#: "auto" is "balanced" unless the loss or sampler corrects for the class mix already, so
-#: the space holds no combination that corrects twice ("effective" would, with a correcting
-#: loss or sampler: pass it in class_weights to search it)
+#: "auto" is "balanced" unless the loss or sampler corrects for the class mix already
+#: ("effective" would correct twice beside a correcting loss or sampler: pass it in
+#: class_weights to search it)
 DEFAULT_CLASS_WEIGHTS = ("auto", None)
 #: learning-rate range (log scale)
 DEFAULT_LR = (1e-4, 3e-2)
@@ -124,8 +124,13 @@ def search_space(
         :func:`skimbnet.losses.available_losses`.
     samplers : "auto", list of str or None, default="auto"
         Sampler aliases; ``"auto"`` is every alias in
-        :func:`skimbnet.sampling.available_samplers` for a network and none
-        for an ensemble's members (their draws are balanced already).
+        :func:`skimbnet.sampling.available_samplers` for a network whose
+        searched losses do not correct for the class mix (``losses=["ce",
+        "focal"]``; with ``losses=None``, its own loss), and none where one
+        does (the default ``"all"`` holds ``ldam``, ``logit_adjusted`` and
+        ``balanced_softmax``): a balancing sampler beside such a loss corrects
+        twice, which the classifier warns of. None for an ensemble's members
+        (their draws are balanced already).
     class_weights : "auto", list or None, default="auto"
         ``class_weight`` values; ``"auto"`` is ``["auto", None]`` for a
         network (the classifier's ``"auto"`` is ``"balanced"`` unless the
@@ -271,7 +276,8 @@ def _dimensions(
         return value
 
     losses = _names("losses", losses, _loss_names())
-    samplers = _names("samplers", pick(samplers, "all", None), _sampler_names())
+    all_samplers = None if _a_loss_corrects(losses, member) else "all"
+    samplers = _names("samplers", pick(samplers, all_samplers, None), _sampler_names())
     class_weights = pick(class_weights, DEFAULT_CLASS_WEIGHTS, None)
     sizes = hidden_layer_sizes
     if isinstance(sizes, str) and sizes == AUTO:
@@ -325,6 +331,16 @@ def _loss_names():
     from .losses import available_losses
 
     return list(available_losses())
+
+
+def _a_loss_corrects(losses, net) -> bool:
+    """Whether a searched loss (or, with ``losses=None``, the network's own, the
+    default's for ``net=None``) corrects for the class mix already."""
+    from .losses import resolve_loss
+
+    if losses is None:
+        losses = [(net if net is not None else BalancedNetClassifier()).loss]
+    return any(resolve_loss(loss).corrects_class_mix for loss in losses)
 
 
 def _sampler_names():

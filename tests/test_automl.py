@@ -29,7 +29,14 @@ from skimbnet.sampling import available_samplers
 def test_default_space_covers_every_strategy():
     space = search_space(backend="sklearn")
     assert space["loss"] == list(available_losses())
-    assert space["sampler"] == list(available_samplers())
+    # ldam, logit_adjusted and balanced_softmax correct already: no sampler beside them
+    assert "sampler" not in space
+    for losses in (["ce", "focal"], ["soft_f1"]):
+        narrowed = search_space(backend="sklearn", losses=losses)
+        assert narrowed["sampler"] == list(available_samplers())
+    assert "sampler" not in search_space(backend="sklearn", losses=None)  # the default ldam
+    own = search_space(BalancedNetClassifier(loss="ce"), backend="sklearn", losses=None)
+    assert own["sampler"] == list(available_samplers())
     # "effective" beside a correcting loss or sampler would correct twice
     assert space["class_weight"] == ["auto", None]
     assert all(isinstance(s, tuple) for s in space["hidden_layer_sizes"])
