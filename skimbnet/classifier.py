@@ -371,7 +371,13 @@ class BalancedNetClassifier(NeuralNetClassifier):
         ``y`` as 0, 1, ... before ``fit``: leave ``classes`` out there.
     **kwargs
         ``module__*``, ``optimizer__*``, ``callbacks__*``, ``loss__*``,
-        ``sampler__*``, ``resampler__*`` and ``augment__*`` parameters.
+        ``sampler__*``, ``resampler__*`` and ``augment__*`` parameters. The
+        default callbacks built from ``patience``, ``weight_averaging`` and
+        ``scoring`` (``early_stopping``, ``weight_averaging``,
+        ``valid_<metric>``) take ``callbacks__<name>__*`` too, but
+        ``get_params(deep=True)`` does not list them: a copy of the
+        parameters (``Net(**net.get_params())``) would freeze them over those
+        three.
 
     Attributes
     ----------
@@ -2142,22 +2148,27 @@ class _ValidationEarlyStopping(EarlyStopping):
 
 
 def _rows_and_labels(dataset):
-    """``(X, y)`` of a validation dataset: a skorch Dataset's or TensorDataset's
-    arrays, or any map-style torch Dataset of ``(x, y)`` items, collated."""
+    """``(X, y)`` of a validation dataset: a skorch Dataset's arrays, else the
+    items of any map-style torch Dataset of ``(x, y)`` pairs, collated."""
     try:
         return data_from_dataset(dataset)
     except (AttributeError, TypeError, ValueError):
         pass  # skorch finds no arrays to index: read the items
     try:
         items = [dataset[i] for i in range(len(dataset))]
-        X, y = default_collate(items)
-    except (TypeError, ValueError, RuntimeError) as exc:
+        odd = [item for item in items if not (isinstance(item, (tuple, list)) and len(item) == 2)]
+        if odd:
+            raise TypeError(f"an item is a {type(odd[0]).__name__}, not an (x, y) pair")
+        X = to_numpy(default_collate([x for x, _ in items]))
+        # labels as they are (strings too): only tensors are unwrapped
+        y = np.asarray([label.item() if torch.is_tensor(label) else label for _, label in items])
+    except (TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise ValueError(
             "train_split's validation set must be a skorch Dataset or a torch Dataset whose "
             f"items are (x, y) pairs of rows and labels; reading {type(dataset).__name__} "
             f"failed: {exc}"
         ) from exc
-    return to_numpy(X), to_numpy(y)
+    return X, y
 
 
 def _is_ours(component) -> bool:

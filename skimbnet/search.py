@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import clone
 
 from ._flaml import flaml_class, flaml_learner
 from .classifier import BalancedNetClassifier
@@ -125,12 +126,14 @@ def search_space(
     samplers : "auto", list of str or None, default="auto"
         Sampler aliases; ``"auto"`` is every alias in
         :func:`skimbnet.sampling.available_samplers` for a network whose
-        searched losses do not correct for the class mix (``losses=["ce",
-        "focal"]``; with ``losses=None``, its own loss), and none where one
-        does (the default ``"all"`` holds ``ldam``, ``logit_adjusted`` and
-        ``balanced_softmax``): a balancing sampler beside such a loss corrects
-        twice, which the classifier warns of. None for an ensemble's members
-        (their draws are balanced already).
+        candidates correct for the class mix by no other means, and none
+        otherwise: a balancing sampler beside a correcting loss (the default
+        ``"all"`` holds ``ldam``, ``logit_adjusted`` and ``balanced_softmax``;
+        with ``losses=None``, the network's own loss), the network's
+        ``logit_adjustment`` or its explicit ``class_weight`` (when class
+        weights are not searched) corrects twice, which the classifier warns
+        of. ``losses=["ce", "focal"]`` searches the samplers. None for an
+        ensemble's members (their draws are balanced already).
     class_weights : "auto", list or None, default="auto"
         ``class_weight`` values; ``"auto"`` is ``["auto", None]`` for a
         network (the classifier's ``"auto"`` is ``"balanced"`` unless the
@@ -276,9 +279,10 @@ def _dimensions(
         return value
 
     losses = _names("losses", losses, _loss_names())
-    all_samplers = None if _a_loss_corrects(losses, member) else "all"
-    samplers = _names("samplers", pick(samplers, all_samplers, None), _sampler_names())
     class_weights = pick(class_weights, DEFAULT_CLASS_WEIGHTS, None)
+    if isinstance(samplers, str) and samplers == AUTO and not ensemble:
+        samplers = None if _corrects_already(losses, member, class_weights) else "all"
+    samplers = _names("samplers", pick(samplers, "all", None), _sampler_names())
     sizes = hidden_layer_sizes
     if isinstance(sizes, str) and sizes == AUTO:
         sizes = None if custom_module else DEFAULT_HIDDEN_LAYER_SIZES
@@ -333,14 +337,22 @@ def _loss_names():
     return list(available_losses())
 
 
-def _a_loss_corrects(losses, net) -> bool:
-    """Whether a searched loss (or, with ``losses=None``, the network's own, the
-    default's for ``net=None``) corrects for the class mix already."""
-    from .losses import resolve_loss
-
-    if losses is None:
-        losses = [(net if net is not None else BalancedNetClassifier()).loss]
-    return any(resolve_loss(loss).corrects_class_mix for loss in losses)
+def _corrects_already(losses, net, class_weights) -> bool:
+    """Whether a candidate corrects for the class mix without a sampler, as the
+    classifier counts corrections: a searched loss (with ``losses=None``, the
+    network's own, the default's for ``net=None``), the network's
+    ``logit_adjustment``, or its explicit ``class_weight`` when class weights
+    are not searched (the searched ``"auto"`` and ``None`` never add a second)."""
+    net = BalancedNetClassifier() if net is None else net
+    fixed = {"sampler": "natural"}
+    if class_weights is not None:
+        fixed["class_weight"] = None
+    for loss in [None] if losses is None else losses:
+        candidate = clone(net).set_params(**fixed, **({} if loss is None else {"loss": loss}))
+        explicit_weights = candidate.class_weight not in ("auto", None)
+        if candidate._corrections() or explicit_weights:
+            return True
+    return False
 
 
 def _sampler_names():

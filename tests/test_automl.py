@@ -26,7 +26,7 @@ from skimbnet.sampling import available_samplers
 # ------------------------------------------------------------ the space
 
 
-def test_default_space_covers_every_strategy():
+def test_default_space_covers_every_loss_and_corrects_once():
     space = search_space(backend="sklearn")
     assert space["loss"] == list(available_losses())
     # ldam, logit_adjusted and balanced_softmax correct already: no sampler beside them
@@ -37,6 +37,15 @@ def test_default_space_covers_every_strategy():
     assert "sampler" not in search_space(backend="sklearn", losses=None)  # the default ldam
     own = search_space(BalancedNetClassifier(loss="ce"), backend="sklearn", losses=None)
     assert own["sampler"] == list(available_samplers())
+    # the network's own corrections count as the classifier counts them
+    for net, options in [
+        (BalancedNetClassifier(loss="ce", logit_adjustment=1.0), {}),
+        (BalancedNetClassifier(class_weight="balanced"), dict(class_weights=None)),
+    ]:
+        assert "sampler" not in search_space(net, backend="sklearn", losses=["ce"], **options)
+    weighted = BalancedNetClassifier(class_weight="balanced")
+    searched = search_space(weighted, backend="sklearn", losses=["ce"])
+    assert "sampler" in searched  # the searched "auto"/None replace the explicit weights
     # "effective" beside a correcting loss or sampler would correct twice
     assert space["class_weight"] == ["auto", None]
     assert all(isinstance(s, tuple) for s in space["hidden_layer_sizes"])

@@ -477,7 +477,7 @@ class _Rows(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         x, label = self.items[i]
-        return (torch.as_tensor(x), int(label)) if self.pairs else torch.as_tensor(x)
+        return (torch.as_tensor(x), label) if self.pairs else torch.as_tensor(x)
 
 
 def test_predefined_split_takes_any_torch_dataset_of_pairs(data):
@@ -487,7 +487,10 @@ def test_predefined_split_takes_any_torch_dataset_of_pairs(data):
         net = _net(train_split=predefined_split(held_out)).fit(X, y)
         assert net.history[-1, "batches", -1]["valid_batch_size"] == 50
         assert net.history[:, "valid_loss"] == pytest.approx(reference.history[:, "valid_loss"])
-    with pytest.raises(ValueError, match=r"items are \(x, y\) pairs.*reading _Rows failed"):
+    labels = np.where(y == 1, "rare", "common")  # string labels stay labels
+    named = _net(train_split=predefined_split(_Rows(X[:50], labels[:50]))).fit(X, labels)
+    assert named.history[:, "valid_loss"] == pytest.approx(reference.history[:, "valid_loss"])
+    with pytest.raises(ValueError, match=r"items are \(x, y\) pairs.*an item is a Tensor"):
         _net(train_split=predefined_split(_Rows(X[:50], y[:50], pairs=False))).fit(X, y)
 
 
