@@ -22,9 +22,13 @@ The graph has one input, ``"X"``: float32 of shape ``(batch, n_features_in_)``
 DataFrame-fitted model, ``feature_names`` (the columns the graph expects, in order).
 
 Not covered: a custom ``module`` must itself be exportable by
-``torch.export`` (no data-dependent Python control flow); a scikit-learn
-``Pipeline`` around the network is not converted (export the preprocessing with
-skl2onnx and join the graphs with ``onnx.compose.merge_models``); the
+``torch.export`` (no data-dependent Python control flow; with onnxruntime
+installed, :func:`to_onnx` runs the graph on batches of 1, 3 and 17 rows and
+refuses one that differs from the module, as a forward that branches on the
+batch size does); a scikit-learn ``Pipeline`` around the network is not
+converted (export the preprocessing with skl2onnx and join the graphs with
+``onnx.compose.merge_models``, both at one opset: ``to_onnx(opset=...)`` equal
+to skl2onnx's; skimbnet's ``L1FeatureSelector`` has no skl2onnx converter); the
 ensemble's ``voting="hard"`` and members other than ``BalancedNetClassifier``
 are refused; validation of the input (finite values, the feature count, column
 names) is the caller's.
@@ -35,8 +39,9 @@ skops
 :class:`~skimbnet.BalancedNetClassifier` or a
 :class:`~skimbnet.BootstrapEnsembleClassifier` of the default settings with any
 built-in loss (also with ``verbose=1`` or ``progress_bar=True``). Another
-optimizer, callback, sampler object or member adds its own types: list them
-with ``skops.io.get_untrusted_types(file=...)`` on a file you made and review them.
+optimizer, callback, sampler object, torch loss (``TorchLoss``) or member adds
+its own types: list them with ``skops.io.get_untrusted_types(file=...)`` on a
+file you made and review them.
 
 **Trust**: skops checks the types of the estimator's attributes, but the
 network itself (``module_``, ``optimizer_``, ``criterion_``) travels inside
@@ -95,6 +100,9 @@ INPUT_NAME = "X"
 OUTPUT_NAME = "probabilities"
 #: the oldest opset the exported graph is valid at (torch's exporter writes 18)
 MIN_OPSET = 18
+#: the largest difference in probability between the graph and the float32 module on
+#: the same float32 rows (they differ only in their kernels' rounding, about 1e-7)
+BATCH_CHECK_TOLERANCE = 1e-4
 
 
 class _NetworkProbabilities(nn.Module):
@@ -203,9 +211,9 @@ def to_onnx(model, path=None, opset=None) -> bytes:
     path : str or path-like, default=None
         Also write the model to this file.
     opset : int, default=None
-        The ONNX opset, 18 or later (torch's exporter writes opset 18; its
-        conversion to older opsets gives graphs onnxruntime refuses);
-        ``None`` is the exporter's default.
+        The ONNX opset, 18 or later (torch's exporter converts its graph to
+        older opsets into graphs onnxruntime refuses); ``None`` is the
+        exporter's default (20 with torch 2.13).
 
     Returns
     -------
@@ -219,6 +227,11 @@ def to_onnx(model, path=None, opset=None) -> bytes:
     ------
     ImportError
         Without the ``onnx`` and ``onnxscript`` packages (``pip install "skimbnet[onnx]"``).
+    ValueError
+        For a model without ``n_features_in_`` (restored with
+        ``initialize()`` and ``load_params()``), and, with onnxruntime
+        installed, for a graph that differs from the network on a batch of 1,
+        3 or 17 rows (a forward that branches on the batch size).
 
     Examples
     --------
@@ -231,8 +244,8 @@ def to_onnx(model, path=None, opset=None) -> bytes:
     ):
         raise ValueError(
             f"opset={opset!r}: the exported graph needs opset {MIN_OPSET} or later (torch's "
-            "exporter writes opset 18; a conversion to an older one is not a valid graph "
-            "for every model); use opset=None or an int >= 18."
+            "exporter's conversion to an older one is not a valid graph for every model); "
+            "use opset=None or an int >= 18."
         )
     try:
         import onnx  # noqa: F401
@@ -243,6 +256,12 @@ def to_onnx(model, path=None, opset=None) -> bytes:
             'pip install "skimbnet[onnx]".'
         ) from exc
     wrapper = _probability_module(model).eval()
+    if not hasattr(model, "n_features_in_"):
+        raise ValueError(
+            f"this {type(model).__name__} does not know its feature count (n_features_in_), "
+            "which the graph's input needs: a network restored with initialize() and "
+            "load_params() has none; fit it, or restore it with pickle, joblib or skops."
+        )
     n_features = int(model.n_features_in_)
     example = torch.zeros(2, n_features, dtype=torch.float32)
     # torch's exporter logs a warning per torchvision operator it cannot register
@@ -265,10 +284,35 @@ def to_onnx(model, path=None, opset=None) -> bytes:
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     data = proto.SerializeToString()
+    _check_other_batch_sizes(data, wrapper, n_features)
     if path is not None:
         with open(os.fspath(path), "wb") as handle:
             handle.write(data)
     return data
+
+
+def _check_other_batch_sizes(data, wrapper, n_features) -> None:
+    """Run the graph (with onnxruntime, where installed) against the module on
+    batches of other sizes than the traced one: a forward that branches on the
+    batch size is traced for one branch and holds for some sizes only."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    generator = torch.Generator().manual_seed(0)
+    for rows in (1, 3, 17):
+        x = torch.randn(rows, n_features, generator=generator)
+        with torch.no_grad():
+            expected = wrapper(x).numpy()
+        gap = float(np.abs(session.run(None, {INPUT_NAME: x.numpy()})[0] - expected).max())
+        if not gap <= BATCH_CHECK_TOLERANCE:
+            raise ValueError(
+                f"the exported graph differs from the network on a batch of {rows} rows (by "
+                f"{gap:.2g} in probability): the module's forward depends on the batch size "
+                "(e.g. `if X.shape[0] ...`), which a graph with a free batch dimension cannot "
+                "hold; make the forward independent of the batch size."
+            )
 
 
 def _export(wrapper, example, opset):

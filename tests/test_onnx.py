@@ -128,3 +128,36 @@ def test_refused(data):
 
     with pytest.raises(NotFittedError):
         tiny_net().to_onnx()
+
+
+class _BranchesOnBatchSize(TinyModule):
+    """A forward whose output depends on the batch size: traced at 2 rows, one branch."""
+
+    def __init__(self, n_features, n_classes, width=8, below=3):
+        super().__init__(n_features, n_classes, width)
+        self.below = below
+
+    def forward(self, X):
+        z = super().forward(X)
+        return z * 3 if X.shape[0] < self.below else z
+
+
+@pytest.mark.parametrize("below", [3, 2])  # 3: the graph's batch is bounded; 2: one row differs
+def test_a_forward_that_branches_on_the_batch_size_is_refused(data, below):
+    X, y = data
+    net = tiny_net(module=_BranchesOnBatchSize, module__below=below).fit(X, y)
+    with pytest.raises(ValueError, match=r"differs from the network on a batch of \d+ rows"):
+        net.to_onnx()
+
+
+def test_a_network_restored_without_its_feature_count_is_refused(data, tmp_path):
+    X, y = data
+    params = dict(
+        module=TinyModule, module__n_features=X.shape[1], standardize=False, classes=[0, 1, 2]
+    )
+    tiny_net(**params).fit(X, y).save_params(f_params=tmp_path / "p.pt")
+    restored = tiny_net(**params)
+    restored.initialize()
+    restored.load_params(f_params=tmp_path / "p.pt")
+    with pytest.raises(ValueError, match=r"does not know its feature count \(n_features_in_\)"):
+        restored.to_onnx()
