@@ -1,7 +1,8 @@
 """Rare-class augmentation applied to training batches, in torch.
 
 An augmenter is a clonable spec (a scikit-learn ``BaseEstimator``); its
-``build(X_train, y_train, class_counts)`` sees the training split once at
+``build(X_train, y_train, class_counts)`` (``class_counts``: the training
+split's rows per class, ``sample_weight`` left out) sees the training split once at
 ``fit`` and returns a callable ``(X_batch, y_batch, generator) -> X_batch``
 that the classifier applies to every training batch, never to validation or
 prediction data. The callable draws from the ``torch.Generator`` it is given,
@@ -113,9 +114,10 @@ class GaussianNoise(Augmenter):
     std : float, default=0.1
         Noise size, as a fraction of each feature's standard deviation.
     classes : "minority", "all" or list of int, default="minority"
-        Whose rows get noise: ``"minority"`` every class smaller than the
-        largest one (in the training split the network learns from, so after
-        a resampler that balanced it, no class is minority: use ``"all"``),
+        Whose rows get noise: ``"minority"`` every class with fewer rows than
+        the largest one (rows, not ``sample_weight``: balanced weights leave
+        the rare rows few; in the training split the network learns from, so
+        after a resampler that balanced it, no class is minority: use ``"all"``),
         ``"all"`` every row, or the class indices (positions in ``classes_``).
 
     Examples

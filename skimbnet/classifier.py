@@ -1154,8 +1154,11 @@ class BalancedNetClassifier(NeuralNetClassifier):
                 valid = Rows(*self._rows(*valid_rows, device), device=device)
             self._augmenter_ = None
             if self.augment is not None:
+                # rows, not weighted counts: noise diversifies few rows, and balanced
+                # sample weights (equal weighted counts) leave the rare rows rare
+                rows_per_class = torch.bincount(train.y, minlength=len(self.classes_))
                 self._augmenter_ = self._strategy("augment", clone).build(
-                    train.X, train.y, self.class_counts_
+                    train.X, train.y, rows_per_class.cpu().numpy()
                 )
             self.notify("on_train_begin", X=X, y=y)
             # a fit that fails from here on leaves no progress bar on screen (on success

@@ -445,6 +445,29 @@ def test_augmentation_applies_on_either_iterator_path(loader):
     assert not _row_set(shown.numpy()) & _row_set(X)
 
 
+@pytest.mark.parametrize("heavy", [False, True])
+def test_minority_noise_follows_rows_not_sample_weights(heavy):
+    # balanced weights make the weighted counts equal (to rounding), heavier ones turn
+    # them round: the rare rows stay few all the same
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    X, y = _data(n=300, weights=[0.7])
+    weight = np.where(y == 1, 10.0, 1.0) if heavy else compute_sample_weight("balanced", y)
+    seen = Recorder()
+    _net(
+        augment=GaussianNoise(std=0.5),
+        callbacks=[seen],
+        max_epochs=1,
+        standardize=False,
+        dtype="float64",
+        class_weight=None,
+    ).fit(X, y, sample_weight=weight)
+    originals = _row_set(X)
+    for Xb, yb in seen.batches:
+        for row, label in zip(Xb.numpy(), yb.numpy()):
+            assert (tuple(np.round(row, 10)) in originals) == bool(label == 0)  # 0: 70%
+
+
 @pytest.mark.parametrize(
     "params, named",
     [
