@@ -46,7 +46,8 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray) 
 def quantile_bin_edges(X, sample_weight, n_bins: int, seed: int = 0) -> list[np.ndarray]:
     """Each feature's distinct quantile edges (``n_bins + 1`` at most), in float64.
 
-    A feature with a single distinct value gets the edges ``[v, v + 1]``. Tables
+    A feature with a single distinct value gets the edges ``[v, v + 1]`` (``v``
+    plus two float64 steps where ``v + 1`` rounds to ``v``, beyond 2**53). Tables
     of more than ``MAX_QUANTILE_ROWS`` rows are sampled first (seeded), so the
     edges cost a bounded sort per feature.
 
@@ -72,7 +73,9 @@ def quantile_bin_edges(X, sample_weight, n_bins: int, seed: int = 0) -> list[np.
     for j in range(n_features):
         column = dense[:, j].astype(np.float64)
         e = np.unique(weighted_quantiles(column, weights, qs))
-        edges.append(e if len(e) > 1 else np.array([e[0], e[0] + 1.0]))
+        if len(e) == 1:  # one dummy bin; beyond 2**53, v + 1 == v
+            e = np.array([e[0], e[0] + max(1.0, 2 * np.spacing(abs(e[0])))])
+        edges.append(e)
     return edges
 
 
@@ -103,8 +106,13 @@ class PiecewiseLinearEncoding(nn.Module):
         super().__init__()
         self.with_features = bool(with_features)
         edges = [np.asarray(e, dtype=np.float64) for e in bin_edges]
-        if not edges or any(e.ndim != 1 or len(e) < 2 or np.any(np.diff(e) <= 0) for e in edges):
-            raise ValueError("bin_edges must be one increasing array of >= 2 edges per feature.")
+        if not edges or any(
+            e.ndim != 1 or len(e) < 2 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0)
+            for e in edges
+        ):
+            raise ValueError(
+                "bin_edges must be one increasing array of >= 2 finite edges per feature."
+            )
         n_bins = np.array([len(e) - 1 for e in edges])
         width = int(n_bins.max())
         left = np.zeros((len(edges), width))

@@ -59,6 +59,20 @@ def test_weighted_quantiles_equal_repeated_rows():
 def test_bad_edges_are_refused():
     with pytest.raises(ValueError, match="increasing"):
         PiecewiseLinearEncoding([np.array([1.0, 1.0])])
+    for bad in ([0.0, 1.0, np.nan], [0.0, np.inf]):
+        with pytest.raises(ValueError, match="finite edges"):
+            PiecewiseLinearEncoding([np.array(bad)])
+
+
+@pytest.mark.parametrize("value", [0.0, 3.5, -1.7e18, 1.7e18])  # v + 1 == v beyond 2**53
+def test_a_constant_feature_gets_one_dummy_bin(value):
+    X = np.column_stack([np.arange(8.0), np.full(8, value)])
+    edges = quantile_bin_edges(X, None, n_bins=4)[1]
+    assert len(edges) == 2 and edges[0] == value and edges[1] > edges[0]
+    PiecewiseLinearEncoding([edges])  # a valid edge array
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=(60, 3)), np.full(60, value)])
+    tiny_net(n_bins="auto", max_epochs=1).fit(X, np.arange(60) % 4 == 0)
 
 
 def test_classifier_encodes_in_its_module_and_predicts_the_same_from_sparse():
