@@ -55,6 +55,19 @@ def test_datasets_development_suite_loads():
         datasets.load_dataset("no_such_set")
 
 
+def test_a_listed_data_set_loads():
+    # a loader that fails with the installed packages (hypothyroid under pandas 3) is not listed
+    names = datasets.list_datasets()
+    for name in sorted(datasets._FRAGILE):
+        try:
+            datasets.load_dataset(name)
+            loads = True
+        except ValueError as exc:
+            assert "could not load" in str(exc)
+            loads = False
+        assert (name in names) is loads
+
+
 def test_a_listed_data_set_its_package_cannot_load_gets_a_clear_error(monkeypatch):
     bc = datasets._binary_classification()
 
