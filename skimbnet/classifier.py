@@ -303,7 +303,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
         Validation metric, greater is better: one of ``"balanced_accuracy"``,
         ``"average_precision"``, ``"f1_macro"``, ``"roc_auc"``, ``"g_mean"``,
         ``"accuracy"``, ``"neg_log_loss"``, or ``f(y_true, proba) -> float``
-        with ``y_true`` as class indices.
+        with ``y_true`` as class indices. It scores the validation rows
+        unweighted, as skorch's ``EpochScoring`` does (``sample_weight``
+        weighs ``train_loss`` and ``valid_loss``).
     patience : int or None, default=20
         Stop when the validation score has not improved for this many epochs
         and restore the best epoch's weights; ``None`` never stops early.
@@ -1080,7 +1082,9 @@ class BalancedNetClassifier(NeuralNetClassifier):
             ``sampler="natural"`` (apart from the rows a validation split
             draws: it draws rows, not weights). A sampler that draws by class
             (``"balanced"``, ``"undersample"``, ...) draws rows too: weights
-            then move mass within a class, not between classes.
+            then move mass within a class, not between classes. The
+            validation score (``scoring``) counts the validation rows
+            unweighted.
 
         Returns
         -------

@@ -429,10 +429,19 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
             )
             return self
 
+        per_class = {c: int(k) for c, k in zip(classes.tolist(), targets)}
+        if continuing and per_class != self.samples_per_class_:
+            # samples_per_class_ and member_class_counts_ would stop describing the members
+            raise ValueError(
+                f"warm_start=True adds members drawn as the first {n_old} were, "
+                f"{self.samples_per_class_} rows per class, but these settings and data draw "
+                f"{per_class} (samples_per_class or the data changed); refit with "
+                "warm_start=False."
+            )
         self.estimator_ = prototype
         self.classes_ = classes
         self.class_counts_ = class_counts
-        self.samples_per_class_ = {c: int(k) for c, k in zip(classes.tolist(), targets)}
+        self.samples_per_class_ = per_class
 
         # member i's seed is the i-th draw, so a warm-started ensemble equals a fresh one
         seeds = check_random_state(self.random_state).randint(_MAX_INT, size=self.n_estimators)

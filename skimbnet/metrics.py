@@ -5,8 +5,9 @@ Every metric here takes ``y_true`` as class indices ``0 .. n_classes - 1`` and
 ``proba`` as predicted probabilities, one column per class; the predicted
 class is the column of highest probability. One rule for classes absent from
 ``y_true``: they are left out of per-class means (as balanced accuracy leaves
-them out), and a ranking metric with no class to rank (ROC-AUC with one class
-present, average precision of an absent class) is NaN.
+them out), and a score with nothing to measure (ROC-AUC with one class
+present, the average precision or recall of an absent class) is NaN. A class
+index (``positive``, ``label``) outside ``proba``'s columns is an error.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def average_precision(y_true, proba, positive: int = 1) -> float:
     """
     y_true, proba = np.asarray(y_true), np.asarray(proba)
     if proba.shape[1] == 2:
+        _check_class_index(positive, 2, "positive")
         if not np.any(y_true == positive):
             return float("nan")  # no row of the class: nothing to rank
         return metrics.average_precision_score(y_true == positive, proba[:, positive])
@@ -75,13 +77,29 @@ def class_recall(y_true, proba, label: int) -> float:
     >>> float(class_recall([0, 1, 1, 0], proba, label=1))
     0.5
     """
-    pred = np.asarray(proba).argmax(axis=1)
+    proba = np.asarray(proba)
+    _check_class_index(label, proba.shape[1], "label")
+    if not np.any(np.asarray(y_true) == label):
+        return float("nan")  # no row of the class: no recall (the module's rule)
+    pred = proba.argmax(axis=1)
     return float(
         metrics.recall_score(y_true, pred, labels=[label], average="macro", zero_division=0)
     )
 
 
+def _check_class_index(index, n_classes, name) -> None:
+    """``index`` must name a column of ``proba`` (a silent NaN or 0 otherwise)."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise ValueError(f"{name}={index!r} must be a class index, an int.")
+    if not 0 <= index < n_classes:
+        raise ValueError(
+            f"{name}={index!r} is not a class index of these {n_classes} columns; "
+            f"use 0 to {n_classes - 1}."
+        )
+
+
 def _roc_auc(y_true, proba):
+    y_true, proba = np.asarray(y_true), np.asarray(proba)
     target, score = _one_vs_rest(y_true, proba)
     present = np.unique(y_true)
     if len(present) < 2:
@@ -94,7 +112,7 @@ def _roc_auc(y_true, proba):
 
 def _from_labels(metric):
     def score(y_true, proba):
-        return metric(y_true, proba.argmax(axis=1))
+        return metric(y_true, np.asarray(proba).argmax(axis=1))
 
     return score
 
@@ -112,7 +130,7 @@ VALIDATION_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "accuracy": _from_labels(metrics.accuracy_score),
     "average_precision": average_precision,
     "roc_auc": _roc_auc,
-    "neg_log_loss": lambda t, p: -metrics.log_loss(t, p, labels=np.arange(p.shape[1])),
+    "neg_log_loss": lambda t, p: -metrics.log_loss(t, p, labels=np.arange(np.shape(p)[1])),
 }
 
 

@@ -282,6 +282,20 @@ def test_one_class_and_warm_start_with_new_classes():
         ens.set_params(n_estimators=2).fit(X[y != "rare"], y[y != "rare"])
 
 
+def test_warm_start_refuses_members_drawn_otherwise():
+    # samples_per_class_ and member_class_counts_ describe every member
+    X, y = imbalanced(600, **THREE_CLASSES)
+    ens = BootstrapEnsembleClassifier(_Recorder(), n_estimators=1, warm_start=True).fit(X, y)
+    before = dict(ens.samples_per_class_)
+    with pytest.raises(ValueError, match=r"adds members drawn as the first 1 were"):
+        ens.set_params(n_estimators=2, samples_per_class=10).fit(X, y)
+    with pytest.raises(ValueError, match=r"samples_per_class or the data changed"):
+        ens.set_params(samples_per_class=None).fit(X[50:], y[50:])  # other counts
+    assert ens.samples_per_class_ == before and len(ens.estimators_) == 1
+    ens.fit(X, y)  # the same draw: added
+    assert len(ens.estimators_) == 2
+
+
 # ------------------------------------------------------------------ threads
 
 

@@ -50,3 +50,20 @@ def test_the_public_metrics_take_lists():
     proba = PROBA.tolist()
     assert average_precision(Y.tolist(), proba) == pytest.approx(average_precision(Y, PROBA))
     assert metrics.class_recall(Y.tolist(), proba, label=1) == pytest.approx(0.5)
+    for name, metric in VALIDATION_METRICS.items():  # the validation metrics too
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert metric(Y.tolist(), proba) == pytest.approx(metric(Y, PROBA)), name
+
+
+def test_a_class_index_outside_the_columns_is_refused():
+    proba = np.array([[0.6, 0.4], [0.3, 0.7]])
+    for bad in (2, -1, True, 1.0):
+        with pytest.raises(ValueError, match="positive="):
+            average_precision([0, 1], proba, positive=bad)
+        with pytest.raises(ValueError, match="label="):
+            metrics.class_recall([0, 1], proba, label=bad)
+
+
+def test_the_recall_of_a_class_without_rows_is_nan():
+    assert math.isnan(metrics.class_recall([0, 0], [[0.6, 0.4], [0.3, 0.7]], label=1))
