@@ -157,7 +157,8 @@ class BootstrapEnsembleClassifier(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         When fitted already, the next ``fit`` keeps the existing members and
         adds ``n_estimators - len(estimators_)`` new ones (fit it on the same
-        data).
+        data: other classes, or a ``samples_per_class`` or class counts that
+        draw other rows per class than ``samples_per_class_``, are an error).
 
     Attributes
     ----------
