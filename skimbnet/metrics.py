@@ -7,7 +7,8 @@ class is the column of highest probability. One rule for classes absent from
 ``y_true``: they are left out of per-class means (as balanced accuracy leaves
 them out), and a score with nothing to measure (ROC-AUC with one class
 present, the average precision or recall of an absent class) is NaN. A class
-index (``positive``, ``label``) outside ``proba``'s columns is an error.
+index outside ``proba``'s columns (``label``; ``positive`` with two classes,
+where it is used) is an error.
 """
 
 from __future__ import annotations

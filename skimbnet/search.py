@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import clone
 
 from ._flaml import flaml_class, flaml_learner
 from .classifier import BalancedNetClassifier
@@ -343,16 +342,16 @@ def _corrects_already(losses, net, class_weights) -> bool:
     network's own, the default's for ``net=None``), the network's
     ``logit_adjustment``, or its explicit ``class_weight`` when class weights
     are not searched (the searched ``"auto"`` and ``None`` never add a second)."""
+    from .losses import resolve_loss
+
     net = BalancedNetClassifier() if net is None else net
-    fixed = {"sampler": "natural"}
-    if class_weights is not None:
-        fixed["class_weight"] = None
-    for loss in [None] if losses is None else losses:
-        candidate = clone(net).set_params(**fixed, **({} if loss is None else {"loss": loss}))
-        explicit_weights = candidate.class_weight not in ("auto", None)
-        if candidate._corrections() or explicit_weights:
-            return True
-    return False
+    if losses is None:
+        # its own loss with its loss__* parameters (a torch loss with weight= corrects)
+        loss_corrects = net._strategy("loss", resolve_loss).corrects_class_mix
+    else:
+        loss_corrects = any(resolve_loss(loss).corrects_class_mix for loss in losses)
+    explicit_weights = class_weights is None and net.class_weight not in ("auto", None)
+    return loss_corrects or bool(net.logit_adjustment) or explicit_weights
 
 
 def _sampler_names():

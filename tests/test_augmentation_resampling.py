@@ -447,8 +447,8 @@ def test_augmentation_applies_on_either_iterator_path(loader):
 
 @pytest.mark.parametrize("heavy", [False, True])
 def test_minority_noise_follows_rows_not_sample_weights(heavy):
-    # balanced weights make the weighted counts equal (to rounding), heavier ones turn
-    # them round: the rare rows stay few all the same
+    # heavier weights on the rare class turn the weighted counts round (the case that
+    # failed); balanced ones make them equal (a control: rounding decided it before)
     from sklearn.utils.class_weight import compute_sample_weight
 
     X, y = _data(n=300, weights=[0.7])
@@ -466,6 +466,15 @@ def test_minority_noise_follows_rows_not_sample_weights(heavy):
     for Xb, yb in seen.batches:
         for row, label in zip(Xb.numpy(), yb.numpy()):
             assert (tuple(np.round(row, 10)) in originals) == bool(label == 0)  # 0: 70%
+
+
+def test_minority_noise_counts_every_partial_fit_call():
+    # call 2 alone has more rare rows than common ones; over both calls class 1 stays rare
+    rng = np.random.default_rng(0)
+    net = _net(augment=GaussianNoise(), max_epochs=1)
+    net.partial_fit(rng.normal(size=(100, 4)), np.r_[np.zeros(90), np.ones(10)].astype(int))
+    net.partial_fit(rng.normal(size=(40, 4)), np.r_[np.zeros(10), np.ones(30)].astype(int))
+    assert net._augmenter_.class_mask.tolist() == [False, True]
 
 
 @pytest.mark.parametrize(

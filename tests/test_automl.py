@@ -46,6 +46,11 @@ def test_default_space_covers_every_loss_and_corrects_once():
     weighted = BalancedNetClassifier(class_weight="balanced")
     searched = search_space(weighted, backend="sklearn", losses=["ce"])
     assert "sampler" in searched  # the searched "auto"/None replace the explicit weights
+    # the network's own sampler__*/loss__* parameters are no trouble
+    tuned = BalancedNetClassifier(loss="ce", sampler="progressive", sampler__reverse=True)
+    assert "sampler" in search_space(tuned, backend="sklearn", losses=None)
+    focal = BalancedNetClassifier(loss="focal", loss__gamma=3.0)
+    assert "sampler" in search_space(focal, backend="sklearn", losses=["ce", "focal"])
     # "effective" beside a correcting loss or sampler would correct twice
     assert space["class_weight"] == ["auto", None]
     assert all(isinstance(s, tuple) for s in space["hidden_layer_sizes"])

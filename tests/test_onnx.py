@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 from tiny_models import TinyModule, imbalanced, tiny_ensemble, tiny_net
 
@@ -161,3 +162,34 @@ def test_a_network_restored_without_its_feature_count_is_refused(data, tmp_path)
     restored.load_params(f_params=tmp_path / "p.pt")
     with pytest.raises(ValueError, match=r"does not know its feature count \(n_features_in_\)"):
         restored.to_onnx()
+
+
+class _Counts(TinyModule):
+    """A module for counts: log1p of N(0, 1) probe rows is NaN, in the graph as in torch."""
+
+    def forward(self, X):
+        return super().forward(torch.log1p(X))
+
+
+class _Indices(torch.nn.Module):
+    """A module for indices: random probe rows are out of its range."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(10, n_classes)
+
+    def forward(self, X):
+        return self.embedding(X[:, 0].long())
+
+
+def test_modules_for_other_inputs_still_export(data):
+    X, y = data
+    counts = np.abs(np.round(3 * X))
+    net = tiny_net(module=_Counts, standardize=False).fit(counts, y)
+    _check(net, counts)  # NaN on the probe rows in both: no mismatch
+    indices = np.column_stack([np.arange(len(X)) % 10, X[:, 1:]])
+    net = tiny_net(module=_Indices, standardize=False).fit(indices, y)
+    with pytest.warns(UserWarning, match="could not run the graph beside the network"):
+        graph = net.to_onnx()
+    got = _onnx_proba(graph, indices)
+    assert np.abs(got - net.predict_proba(indices)).max() <= TOLERANCE
