@@ -1261,7 +1261,7 @@ class BalancedNetClassifier(NeuralNetClassifier):
             # (a later partial_fit batch may lack a class, as its training rows may)
             self._check_validation_classes(y_encoded, valid_rows[1])
         # rows per class, unweighted (the augmenter's "minority")
-        rows = np.bincount(np.asarray(y_train), minlength=len(self.classes_))
+        rows = weighted_class_counts(y_train, len(self.classes_))
         if partial and continue_training:
             counts = counts + self.class_counts_  # partial_fit: every call's rows count
             rows = rows + getattr(self, "_class_rows", 0)
